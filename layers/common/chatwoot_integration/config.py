@@ -1,0 +1,50 @@
+"""Configuration, parsed once from the environment. The only module that reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    """Everything the functions read from their environment.
+
+    Locally ``DATABASE_URL`` names the database; in AWS the functions reach RDS Proxy at ``DB_HOST`` with the
+    credentials in the ``DB_SECRET_ARN`` secret.
+    """
+
+    database_url: str | None = None
+    db_host: str | None = None
+    db_port: int = 5432
+    db_name: str = "postgres"
+    db_secret_arn: str | None = None
+    db_connect_timeout_seconds: int = 5
+
+    secrets_backend: Literal["database", "secretsmanager"] = "database"
+    integration_secrets_prefix: str = "chatwoot-integration/"
+
+    ingest_queue_url: str | None = None
+    event_bus_name: str | None = None
+    public_base_url: str = "http://127.0.0.1:3000"
+
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    integration_cache_ttl_seconds: float = Field(default=30.0, ge=0)
+
+    chatwoot_connect_timeout_seconds: float = 3.0
+    chatwoot_read_timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values = {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use (never at import time)."""
+    return Settings.from_environ()

@@ -1,0 +1,1 @@
+"""Local development: the embedded PostgreSQL, the local API runner, tokens and replay commands."""
