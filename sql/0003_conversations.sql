@@ -69,11 +69,15 @@ CREATE TABLE conversas_chatwoot (
     synced_at               timestamptz,
     assignment_error        text,
     parte_id                text        CHECK (parte_id IS NULL OR length(parte_id) BETWEEN 1 AND 100),
+    -- Soft delete: 'api' when the platform removed it from the mirror (it stays removed), 'sync' when the full
+    -- pass no longer found it in Chatwoot (it is restored if it comes back).
     deleted_at              timestamptz,
+    deleted_by              text        CHECK (deleted_by IN ('api', 'sync')),
     created_at              timestamptz NOT NULL DEFAULT now(),
     updated_at              timestamptz NOT NULL DEFAULT now(),
     UNIQUE (account_id, conversation_id),
-    CONSTRAINT sync_error_only_in_error CHECK (sync_status = 'error' OR sync_error IS NULL)
+    CONSTRAINT sync_error_only_in_error CHECK (sync_status = 'error' OR sync_error IS NULL),
+    CONSTRAINT deleted_by_with_deleted_at CHECK ((deleted_at IS NULL) = (deleted_by IS NULL))
 );
 
 CREATE TRIGGER conversas_chatwoot_updated_at

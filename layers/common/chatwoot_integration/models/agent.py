@@ -1,0 +1,44 @@
+"""Agents: what Chatwoot says about them, plus what this product keeps (capacity, skills, platform user)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from .common import AgentRole, Availability, Model
+
+
+class AgentState(Model):
+    """An agent as Chatwoot's agents list gives it."""
+
+    account_id: int = Field(gt=0)
+    agent_id: int = Field(gt=0)
+    name: str = ""
+    email: str | None = None
+    role: AgentRole = "agent"
+    availability: Availability = "offline"
+
+
+class Agent(Model):
+    account_id: int
+    agent_id: int
+    name: str
+    email: str | None
+    role: AgentRole
+    availability: Availability
+    capacity: int | None
+    skills: list[str]
+    active_conversations: int
+    last_assigned_at: datetime | None
+    user_id: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentFilter(Model):
+    availability: Availability | None = None
+    skill: str | None = None
+    has_capacity: bool | None = None
+    include_inactive: bool = False

@@ -1,0 +1,34 @@
+"""Types shared by several models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ConversationStatus = Literal["open", "resolved", "pending", "snoozed"]
+Priority = Literal["low", "medium", "high", "urgent"]
+Availability = Literal["online", "offline", "busy"]
+AgentRole = Literal["agent", "administrator"]
+SyncStatus = Literal["pending", "syncing", "synced", "error"]
+Actor = Annotated[str, Field(min_length=1, max_length=200)]
+
+CONVERSATION_STATUSES: tuple[ConversationStatus, ...] = ("open", "resolved", "pending", "snoozed")
+PRIORITIES: tuple[Priority, ...] = ("low", "medium", "high", "urgent")
+AVAILABILITIES: tuple[Availability, ...] = ("online", "offline", "busy")
+
+
+class Model(BaseModel):
+    """Base for domain models: immutable, and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a keyset-paginated list."""
+
+    items: list[T]
+    next_cursor: str | None = None

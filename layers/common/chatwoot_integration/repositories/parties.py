@@ -1,0 +1,66 @@
+"""SQL for contacts and their links to the platform's parties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..db import Connection
+from ..models.party import Contact, PartyLink
+
+
+class PartyRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def upsert_contact(self, contact: Contact) -> bool:
+        """Keep the contact's identifying fields; returns True when something changed."""
+        cur = self._conn.execute(
+            "INSERT INTO contatos_chatwoot AS c (account_id, contact_id, name, email, phone_number, identifier)"
+            " VALUES (%(account_id)s, %(contact_id)s, %(name)s, %(email)s, %(phone_number)s, %(identifier)s)"
+            " ON CONFLICT (account_id, contact_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
+            " phone_number = EXCLUDED.phone_number, identifier = EXCLUDED.identifier"
+            " WHERE (c.name, c.email, c.phone_number, c.identifier) IS DISTINCT FROM"
+            " (EXCLUDED.name, EXCLUDED.email, EXCLUDED.phone_number, EXCLUDED.identifier)",
+            contact.model_dump(),
+        )
+        return cur.rowcount > 0
+
+    def get_contact(self, account_id: int, contact_id: int) -> Contact | None:
+        row = self._conn.execute(
+            "SELECT account_id, contact_id, name, email, phone_number, identifier FROM contatos_chatwoot"
+            " WHERE account_id = %s AND contact_id = %s",
+            (account_id, contact_id),
+        ).fetchone()
+        return Contact.model_validate(row) if row else None
+
+    def link(self, account_id: int, contact_id: int, parte_id: str) -> PartyLink:
+        row = self._conn.execute(
+            "INSERT INTO partes_chatwoot (account_id, contact_id, parte_id) VALUES (%s, %s, %s)"
+            " ON CONFLICT (account_id, contact_id) DO UPDATE SET parte_id = EXCLUDED.parte_id RETURNING *",
+            (account_id, contact_id, parte_id),
+        ).fetchone()
+        assert row is not None
+        return _link(row)
+
+    def unlink(self, account_id: int, contact_id: int) -> bool:
+        cur = self._conn.execute(
+            "DELETE FROM partes_chatwoot WHERE account_id = %s AND contact_id = %s", (account_id, contact_id)
+        )
+        return cur.rowcount > 0
+
+    def get_link(self, account_id: int, contact_id: int) -> PartyLink | None:
+        row = self._conn.execute(
+            "SELECT * FROM partes_chatwoot WHERE account_id = %s AND contact_id = %s", (account_id, contact_id)
+        ).fetchone()
+        return _link(row) if row else None
+
+    def contacts_of_party(self, account_id: int, parte_id: str) -> list[int]:
+        rows = self._conn.execute(
+            "SELECT contact_id FROM partes_chatwoot WHERE account_id = %s AND parte_id = %s ORDER BY contact_id",
+            (account_id, parte_id),
+        )
+        return [r["contact_id"] for r in rows]
+
+
+def _link(row: dict[str, Any]) -> PartyLink:
+    return PartyLink.model_validate({k: row[k] for k in PartyLink.model_fields})
