@@ -11,7 +11,7 @@ from chatwoot_integration.db import Connection
 from chatwoot_integration.errors import InvalidTransition
 from chatwoot_integration.repositories.agents import AgentRepository
 from chatwoot_integration.repositories.conversations import ConversationRepository
-from tests.factories import at, agent, conversation, create_integration
+from tests.factories import agent, at, conversation, create_integration
 
 AGENTS = (1, 2, 3, 4)
 
