@@ -1,0 +1,61 @@
+"""Who is calling, from the JWT claims API Gateway verified, and what they may touch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Forbidden, NotFound, Unauthorized
+
+Role = Literal["admin", "agent"]
+
+
+class Caller(BaseModel):
+    sub: str
+    role: Role
+    accounts: frozenset[int]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def parse_accounts(value: Any) -> frozenset[int]:
+    """Accept a JSON list, API Gateway's rendering of array claims (``"[1 2]"``), or a single id."""
+    if value is None or value == "":
+        return frozenset()
+    if isinstance(value, int | str) and str(value).strip().lstrip("-").isdigit():
+        return frozenset({int(value)})
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text)
+        except ValueError:
+            if not (text.startswith("[") and text.endswith("]")):
+                raise ValueError("accounts claim is not a list") from None
+            value = text[1:-1].replace(",", " ").split()
+    if not isinstance(value, list):
+        raise ValueError("accounts claim is not a list")
+    return frozenset(int(v) for v in value)
+
+
+def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
+    if not claims or not claims.get("sub"):
+        raise Unauthorized("missing or invalid token")
+    try:
+        return Caller(sub=str(claims["sub"]), role=claims.get("role", "agent"), accounts=parse_accounts(claims.get("accounts")))
+    except (ValueError, ValidationError, TypeError) as exc:
+        raise Unauthorized("token claims are not valid") from exc
+
+
+def require_account(caller: Caller, account_id: int) -> None:
+    """A caller who may not see an account learns nothing about it: the answer is the same 404."""
+    if account_id not in caller.accounts:
+        raise NotFound(f"account {account_id} not found")
+
+
+def require_admin(caller: Caller) -> None:
+    if not caller.is_admin:
+        raise Forbidden("this operation needs the admin role")
