@@ -34,15 +34,23 @@ def build_app() -> APIGatewayHttpResolver:
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> Response[str]:
-        return Response(status_code=200, content_type="application/json", body=app.get_openapi_json_schema(
-            title=TITLE, version=VERSION, security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
-            security=[{"bearerAuth": []}],
-        ))
+        return Response(
+            status_code=200,
+            content_type="application/json",
+            body=app.get_openapi_json_schema(
+                title=TITLE,
+                version=VERSION,
+                security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+                security=[{"bearerAuth": []}],
+            ),
+        )
 
     @app.get("/health", summary="Liveness and database reachability", security=[])
     def health() -> Response[Any]:
         database_ok = get_database().ping()
         body = Health(status="ok" if database_ok else "degraded", database="ok" if database_ok else "unavailable")
-        return Response(status_code=200 if database_ok else 503, content_type="application/json", body=body.model_dump())
+        return Response(
+            status_code=200 if database_ok else 503, content_type="application/json", body=body.model_dump()
+        )
 
     return app

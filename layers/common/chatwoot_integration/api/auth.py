@@ -45,7 +45,9 @@ def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
     if not claims or not claims.get("sub"):
         raise Unauthorized("missing or invalid token")
     try:
-        return Caller(sub=str(claims["sub"]), role=claims.get("role", "agent"), accounts=parse_accounts(claims.get("accounts")))
+        return Caller(
+            sub=str(claims["sub"]), role=claims.get("role", "agent"), accounts=parse_accounts(claims.get("accounts"))
+        )
     except (ValueError, ValidationError, TypeError) as exc:
         raise Unauthorized("token claims are not valid") from exc
 

@@ -51,7 +51,7 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 def status_for(error: errors.DomainError) -> HTTPStatus:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return HTTPStatus.INTERNAL_SERVER_ERROR
 
 
@@ -82,8 +82,12 @@ def install(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(ServiceError)
     def service_error(exc: ServiceError) -> Response[str]:
-        code = "not_found" if isinstance(exc, NotFoundError) else HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
-        return error_response(exc.status_code, code, exc.msg)
+        code = (
+            "not_found"
+            if isinstance(exc, NotFoundError)
+            else HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        )
+        return error_response(exc.status_code, code, str(exc.msg))
 
     @app.not_found
     def no_route(_exc: Exception) -> Response[str]:

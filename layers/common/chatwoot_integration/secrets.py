@@ -1,0 +1,202 @@
+"""Integration secrets: where the API token and webhook secret live, and what the webhook function reads.
+
+In AWS each integration has one Secrets Manager secret named ``<prefix><integration id>`` holding
+:class:`IntegrationSecret`. Besides the credentials it carries a copy of the few settings the webhook
+function needs to accept a delivery (account, active flag, legacy mode), so that function needs no database
+access at all. Local runs keep the same JSON in the integration row (``credentials``) and read the settings
+from the row itself.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from .db import Connection, Database
+
+
+class IntegrationSecret(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    api_token: SecretStr
+    # None only for an integration that accepts unsigned deliveries (Chatwoot older than 4.12).
+    webhook_secret: SecretStr | None = None
+    previous_webhook_secret: SecretStr | None = None
+    previous_webhook_secret_until: datetime | None = None
+    legacy_token: SecretStr | None = None
+    # Copies of row settings, for the webhook function (which never reads the database in AWS).
+    account_id: int
+    active: bool = True
+    legacy_unsigned: bool = False
+
+    def accepted_webhook_secrets(self, now: datetime) -> list[str]:
+        """The current secret, and the previous one while a rotation's overlap lasts."""
+        secrets = [self.webhook_secret.get_secret_value()] if self.webhook_secret is not None else []
+        if self.previous_webhook_secret is not None and (
+            self.previous_webhook_secret_until is None or now < self.previous_webhook_secret_until
+        ):
+            secrets.append(self.previous_webhook_secret.get_secret_value())
+        return secrets
+
+    def to_storage(self) -> dict[str, Any]:
+        """The JSON stored (revealed secrets: only ever written to the secret store)."""
+        data = self.model_dump(mode="json")
+        for name in ("api_token", "webhook_secret", "previous_webhook_secret", "legacy_token"):
+            value = getattr(self, name)
+            data[name] = value.get_secret_value() if value is not None else None
+        return data
+
+
+class SecretStore(Protocol):
+    def load(self, integration_id: int) -> IntegrationSecret | None: ...
+
+    def save(self, conn: Connection, integration_id: int, secret: IntegrationSecret) -> str | None:
+        """Store the secret; returns the reference to keep in the row, or None when the row holds it."""
+        ...
+
+    def delete(self, integration_id: int) -> None: ...
+
+
+class DatabaseSecretStore:
+    """Local runs: the secret JSON lives in the integration row, the settings come from the row."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def load(self, integration_id: int) -> IntegrationSecret | None:
+        row = (
+            self._database.connection()
+            .execute(
+                "SELECT credentials, account_id, active, legacy_unsigned, webhook_secret_previous_until"
+                " FROM integracoes_chatwoot WHERE id = %s AND credentials IS NOT NULL",
+                (integration_id,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return IntegrationSecret.model_validate(
+            {
+                **row["credentials"],
+                "account_id": row["account_id"],
+                "active": row["active"],
+                "legacy_unsigned": row["legacy_unsigned"],
+                "previous_webhook_secret_until": row["webhook_secret_previous_until"],
+            }
+        )
+
+    def save(self, conn: Connection, integration_id: int, secret: IntegrationSecret) -> str | None:
+        conn.execute(
+            "UPDATE integracoes_chatwoot SET credentials = %s, credentials_ref = NULL WHERE id = %s",
+            (json.dumps(secret.to_storage()), integration_id),
+        )
+        return None
+
+    def delete(self, integration_id: int) -> None:
+        """The row's deletion removes it."""
+
+
+class SecretsManagerStore:
+    """AWS: one secret per integration, named ``<prefix><integration id>``."""
+
+    def __init__(self, prefix: str, client_factory: Callable[[], Any] | None = None) -> None:
+        self._prefix = prefix
+        self._client_factory = client_factory or _default_secretsmanager_client
+        self._client: Any = None
+
+    def name_for(self, integration_id: int) -> str:
+        return f"{self._prefix}{integration_id}"
+
+    def load(self, integration_id: int) -> IntegrationSecret | None:
+        client = self._get_client()
+        try:
+            response = client.get_secret_value(SecretId=self.name_for(integration_id))
+        except client.exceptions.ResourceNotFoundException:
+            return None
+        return IntegrationSecret.model_validate_json(response["SecretString"])
+
+    def save(self, conn: Connection, integration_id: int, secret: IntegrationSecret) -> str | None:
+        client = self._get_client()
+        name = self.name_for(integration_id)
+        payload = json.dumps(secret.to_storage())
+        try:
+            client.put_secret_value(SecretId=name, SecretString=payload)
+        except client.exceptions.ResourceNotFoundException:
+            client.create_secret(
+                Name=name,
+                SecretString=payload,
+                Description=f"Chatwoot integration {integration_id}: API token and webhook secret",
+                Tags=[{"Key": "chatwoot-integration-id", "Value": str(integration_id)}],
+            )
+        conn.execute(
+            "UPDATE integracoes_chatwoot SET credentials_ref = %s, credentials = NULL WHERE id = %s",
+            (name, integration_id),
+        )
+        return name
+
+    def delete(self, integration_id: int) -> None:
+        client = self._get_client()
+        try:
+            client.delete_secret(SecretId=self.name_for(integration_id), RecoveryWindowInDays=7)
+        except client.exceptions.ResourceNotFoundException:
+            return
+
+    def _get_client(self) -> Any:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+
+def _default_secretsmanager_client() -> Any:
+    import boto3  # noqa: PLC0415 - only AWS needs it, and it is slow to import
+
+    return boto3.client("secretsmanager")
+
+
+class CachedSecrets:
+    """A per-container cache in front of a store, with a short TTL (revocations take effect within it)."""
+
+    def __init__(self, store: SecretStore, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._store = store
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._entries: dict[int, tuple[float, IntegrationSecret | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, integration_id: int) -> IntegrationSecret | None:
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(integration_id)
+        if entry is not None and now - entry[0] < self._ttl:
+            return entry[1]
+        secret = self._store.load(integration_id)
+        with self._lock:
+            self._entries[integration_id] = (now, secret)
+        return secret
+
+    def forget(self, integration_id: int | None = None) -> None:
+        with self._lock:
+            if integration_id is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(integration_id, None)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def secret_store_from_settings() -> SecretStore:
+    from .config import get_settings  # noqa: PLC0415
+    from .db import get_database  # noqa: PLC0415
+
+    settings = get_settings()
+    if settings.secrets_backend == "secretsmanager":
+        return SecretsManagerStore(settings.integration_secrets_prefix)
+    return DatabaseSecretStore(get_database())

@@ -1,0 +1,85 @@
+"""The change feed and the publication of change events to EventBridge after commit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ..db import Database
+from ..models.change import Change
+from ..observability import logger
+from ..repositories.changes import ChangeRepository
+
+SOURCE = "chatwoot-integration"
+_PUT_EVENTS_BATCH = 10  # EventBridge's limit per PutEvents call
+
+
+def read_feed(database: Database, account_id: int, *, after: str | None, limit: int) -> tuple[list[Change], str | None]:
+    with database.transaction() as conn:
+        return ChangeRepository(conn).feed(account_id, after=after, limit=limit)
+
+
+class ChangePublisher:
+    """Publishes committed outbox rows to the bus and marks them published.
+
+    Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so concurrent publishers never send one twice; a failed
+    ``PutEvents`` entry stays unpublished and is retried by the next publisher run (every sync run drains the
+    backlog). With no bus configured (local runs) the feed is the only consumer and rows are simply marked.
+    """
+
+    def __init__(self, database: Database, bus_name: str | None, client_factory: Callable[[], Any] | None = None):
+        self._database = database
+        self._bus_name = bus_name
+        self._client_factory = client_factory or _default_events_client
+        self._client: Any = None
+
+    def publish_pending(self, *, max_events: int = 500) -> int:
+        published = 0
+        while published < max_events:
+            with self._database.transaction() as conn:
+                repo = ChangeRepository(conn)
+                batch = repo.unpublished(limit=min(100, max_events - published))
+                if not batch:
+                    break
+                sent = self._send(batch)
+                repo.mark_published(sent)
+            published += len(sent)
+            if len(sent) < len(batch):
+                break  # the bus refused some: leave them for the next run
+        return published
+
+    def _send(self, batch: list[Change]) -> list[int]:
+        if not self._bus_name:
+            return [c.id for c in batch]
+        if self._client is None:
+            self._client = self._client_factory()
+        sent: list[int] = []
+        for start in range(0, len(batch), _PUT_EVENTS_BATCH):
+            chunk = batch[start : start + _PUT_EVENTS_BATCH]
+            response = self._client.put_events(
+                Entries=[
+                    {
+                        "Source": SOURCE,
+                        "DetailType": change.type,
+                        "Detail": json.dumps(change.model_dump(mode="json")),
+                        "EventBusName": self._bus_name,
+                    }
+                    for change in chunk
+                ]
+            )
+            for change, entry in zip(chunk, response.get("Entries", []), strict=False):
+                if entry.get("EventId"):
+                    sent.append(change.id)
+                else:
+                    logger.warning(
+                        "change event not accepted by the bus",
+                        extra={"event_id": change.id, "error_code": entry.get("ErrorCode")},
+                    )
+        return sent
+
+
+def _default_events_client() -> Any:
+    import boto3  # noqa: PLC0415
+
+    return boto3.client("events")

@@ -1,0 +1,249 @@
+"""Connecting Chatwoot accounts: create, change, rotate secrets, disconnect."""
+
+from __future__ import annotations
+
+import secrets as random_tokens
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from pydantic import SecretStr
+
+from ..db import Database
+from ..errors import Conflict, NotFound
+from ..models.change import NewChange
+from ..models.integration import (
+    AssignmentPolicy,
+    Integration,
+    IntegrationChanges,
+    IntegrationView,
+    NewIntegration,
+)
+from ..repositories.changes import ChangeRepository
+from ..repositories.integrations import IntegrationRepository
+from ..secrets import IntegrationSecret, SecretStore, utcnow
+
+_PENDING_REF = "pending"
+
+
+class IntegrationService:
+    def __init__(
+        self,
+        database: Database,
+        store: SecretStore,
+        public_base_url: str,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._database = database
+        self._store = store
+        self._public_base_url = public_base_url.rstrip("/")
+        self._clock = clock
+
+    def create(self, data: NewIntegration, *, actor: str) -> IntegrationView:
+        secret = IntegrationSecret(
+            api_token=data.api_token,
+            webhook_secret=data.webhook_secret,
+            legacy_token=SecretStr(random_tokens.token_urlsafe(32)) if data.legacy_unsigned else None,
+            account_id=data.account_id,
+            active=data.active,
+            legacy_unsigned=data.legacy_unsigned,
+        )
+        try:
+            with self._database.transaction() as conn:
+                repo = IntegrationRepository(conn)
+                created = repo.insert(
+                    {
+                        "name": data.name,
+                        "base_url": data.base_url.rstrip("/"),
+                        "account_id": data.account_id,
+                        "credentials_ref": _PENDING_REF,
+                        "legacy_unsigned": data.legacy_unsigned,
+                        "store_message_content": data.store_message_content,
+                        "assignment_policy": data.assignment_policy.model_dump(mode="json"),
+                        "active": data.active,
+                    }
+                )
+                self._store.save(conn, created.id, secret)
+                ChangeRepository(conn).append(
+                    [_event(created, "integration.created", actor, {"name": data.name, "active": data.active})]
+                )
+                integration = repo.get(created.id)
+        except psycopg.errors.UniqueViolation as exc:
+            raise Conflict(f"account {data.account_id} is already connected") from exc
+        assert integration is not None
+        return self._view(integration, secret)
+
+    def update(self, integration_id: int, changes: IntegrationChanges, *, actor: str) -> IntegrationView:
+        with self._database.transaction() as conn:
+            repo = IntegrationRepository(conn)
+            current = repo.get_for_update(integration_id)
+            if current is None:
+                raise NotFound(f"integration {integration_id} not found")
+            secret = self._store.load(integration_id)
+            if secret is None:
+                raise Conflict(f"the credentials of integration {integration_id} are missing; set api_token again")
+            values, secret, changed = self._apply(current, secret, changes)
+            updated = repo.update(integration_id, values)
+            assert updated is not None
+            if {"api_token", "webhook_secret", "legacy_unsigned", "active"} & set(changed):
+                self._store.save(conn, integration_id, secret)
+                if "api_token" in changed:
+                    repo.bump_config_version(integration_id)  # a new token lifts an auth_error
+            if changed:
+                ChangeRepository(conn).append([_event(updated, "integration.updated", actor, {"changed": changed})])
+            final = repo.get(integration_id)
+        assert final is not None
+        return self._view(final, secret)
+
+    def get(self, integration_id: int) -> IntegrationView:
+        with self._database.transaction() as conn:
+            integration = IntegrationRepository(conn).get(integration_id)
+        if integration is None:
+            raise NotFound(f"integration {integration_id} not found")
+        return self._view(integration, self._store.load(integration_id))
+
+    def list_all(self) -> list[IntegrationView]:
+        with self._database.transaction() as conn:
+            integrations = IntegrationRepository(conn).list_all()
+        return [self._view(i, self._store.load(i.id)) for i in integrations]
+
+    def delete(self, integration_id: int, *, actor: str) -> None:
+        """Disconnect an account and remove its mirror. Only an inactive integration can be deleted, so a
+        single mistaken call cannot wipe a live mirror."""
+        with self._database.transaction() as conn:
+            repo = IntegrationRepository(conn)
+            current = repo.get_for_update(integration_id)
+            if current is None:
+                raise NotFound(f"integration {integration_id} not found")
+            if current.active:
+                raise Conflict(
+                    "deactivate the integration (PATCH active=false) before deleting it; deleting removes its mirrored data"
+                )
+            repo.delete(integration_id)
+            ChangeRepository(conn).append([_event(current, "integration.deleted", actor, {})])
+        self._store.delete(integration_id)
+
+    def webhook_url(self, integration_id: int, secret: IntegrationSecret | None) -> str:
+        url = f"{self._public_base_url}/webhooks/chatwoot/{integration_id}"
+        if secret is not None and secret.legacy_unsigned and secret.legacy_token is not None:
+            url += f"?token={secret.legacy_token.get_secret_value()}"
+        return url
+
+    def _apply(
+        self, current: Integration, secret: IntegrationSecret, changes: IntegrationChanges
+    ) -> tuple[dict[str, Any], IntegrationSecret, list[str]]:
+        values: dict[str, Any] = {}
+        secret_updates: dict[str, Any] = {}
+        changed: list[str] = []
+        for name in ("name", "store_message_content", "active", "legacy_unsigned"):
+            value = getattr(changes, name)
+            if value is not None and value != getattr(current, name):
+                values[name] = value
+                changed.append(name)
+        if changes.base_url is not None and changes.base_url.rstrip("/") != current.base_url:
+            values["base_url"] = changes.base_url.rstrip("/")
+            changed.append("base_url")
+        if changes.assignment_policy is not None:
+            patch = changes.assignment_policy.model_dump(exclude_none=True)
+            policy = AssignmentPolicy.model_validate({**current.assignment_policy.model_dump(), **patch})
+            if policy != current.assignment_policy:
+                values["assignment_policy"] = policy.model_dump(mode="json")
+                changed.append("assignment_policy")
+        if "active" in values:
+            secret_updates["active"] = values["active"]
+        if "legacy_unsigned" in values:
+            secret_updates["legacy_unsigned"] = values["legacy_unsigned"]
+            if values["legacy_unsigned"] and secret.legacy_token is None:
+                secret_updates["legacy_token"] = SecretStr(random_tokens.token_urlsafe(32))
+        if changes.rotate_legacy_token:
+            secret_updates["legacy_token"] = SecretStr(random_tokens.token_urlsafe(32))
+            changed.append("legacy_token")
+        if changes.api_token is not None and changes.api_token != secret.api_token:
+            secret_updates["api_token"] = changes.api_token
+            changed.append("api_token")
+        if changes.webhook_secret is not None and changes.webhook_secret != secret.webhook_secret:
+            until = self._clock() + timedelta(hours=changes.previous_secret_valid_hours)
+            secret_updates.update(
+                webhook_secret=changes.webhook_secret,
+                previous_webhook_secret=secret.webhook_secret,
+                previous_webhook_secret_until=until if secret.webhook_secret is not None else None,
+            )
+            values["webhook_secret_previous_until"] = until
+            changed.append("webhook_secret")
+        if secret_updates:
+            secret = secret.model_copy(update=secret_updates)
+        return values, secret, changed
+
+    def _view(self, integration: Integration, secret: IntegrationSecret | None) -> IntegrationView:
+        rotation_until = integration.webhook_secret_previous_until
+        if rotation_until is not None and rotation_until <= self._clock():
+            rotation_until = None
+        return IntegrationView(
+            id=integration.id,
+            name=integration.name,
+            base_url=integration.base_url,
+            account_id=integration.account_id,
+            has_api_token=secret is not None,
+            has_webhook_secret=secret is not None and secret.webhook_secret is not None,
+            webhook_url=self.webhook_url(integration.id, secret),
+            webhook_secret_rotation_until=rotation_until,
+            legacy_unsigned=integration.legacy_unsigned,
+            store_message_content=integration.store_message_content,
+            assignment_policy=integration.assignment_policy,
+            active=integration.active,
+            sync_status=integration.sync_status,
+            sync_error=integration.sync_error,
+            sync_cursor=integration.sync_cursor,
+            last_sync_at=integration.last_sync_at,
+            last_full_sync_at=integration.last_full_sync_at,
+            created_at=integration.created_at,
+            updated_at=integration.updated_at,
+        )
+
+
+def ensure_local_integration(
+    database: Database,
+    *,
+    base_url: str,
+    account_id: int,
+    api_token: str,
+    webhook_secret: str,
+    public_base_url: str,
+    name: str | None = None,
+) -> IntegrationView:
+    """Create or update the integration of a local run from its environment (``make run``)."""
+
+    from ..secrets import DatabaseSecretStore  # noqa: PLC0415
+
+    service = IntegrationService(database, DatabaseSecretStore(database), public_base_url)
+    with database.transaction() as conn:
+        existing = IntegrationRepository(conn).get_by_account(account_id)
+    if existing is None:
+        return service.create(
+            NewIntegration(
+                name=name or f"Chatwoot account {account_id}",
+                base_url=base_url,
+                account_id=account_id,
+                api_token=SecretStr(api_token),
+                webhook_secret=SecretStr(webhook_secret),
+            ),
+            actor="local-runner",
+        )
+    return service.update(
+        existing.id,
+        IntegrationChanges(
+            base_url=base_url,
+            api_token=SecretStr(api_token),
+            webhook_secret=SecretStr(webhook_secret),
+            previous_secret_valid_hours=0,
+            active=True,
+        ),
+        actor="local-runner",
+    )
+
+
+def _event(integration: Integration, kind: str, actor: str, data: dict[str, Any]) -> NewChange:
+    return NewChange(
+        account_id=integration.account_id, type=kind, actor=actor, data={"integration_id": integration.id, **data}
+    )
