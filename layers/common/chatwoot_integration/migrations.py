@@ -98,9 +98,7 @@ def _check_applied(conn: Connection, migrations: list[Migration]) -> None:
     for row in conn.execute("SELECT version, name, checksum FROM schema_migrations ORDER BY version"):
         migration = on_disk.get(row["version"])
         if migration is None:
-            raise MigrationError(
-                f"migration {row['version']:04d}_{row['name']} is applied but its file is missing"
-            )
+            raise MigrationError(f"migration {row['version']:04d}_{row['name']} is applied but its file is missing")
         if migration.checksum != row["checksum"]:
             raise MigrationChecksumMismatch(
                 f"migration {migration.version:04d}_{migration.name}.sql changed after it was applied; "
