@@ -117,8 +117,8 @@ class SecretsManagerStore:
         client = self._get_client()
         try:
             response = client.get_secret_value(SecretId=self.name_for(integration_id))
-        except client.exceptions.ResourceNotFoundException:
-            return None
+        except (client.exceptions.ResourceNotFoundException, client.exceptions.InvalidRequestException):
+            return None  # never created, or scheduled for deletion with its integration
         return IntegrationSecret.model_validate_json(response["SecretString"])
 
     def save(self, conn: Connection, integration_id: int, secret: IntegrationSecret) -> str | None:
