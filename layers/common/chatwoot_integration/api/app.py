@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from pydantic import BaseModel
 
 from ..db import get_database
-from . import errors
+from . import errors, routes
 
 TITLE = "Chatwoot integration API"
 VERSION = "1.0.0"
@@ -53,4 +53,5 @@ def build_app() -> APIGatewayHttpResolver:
             status_code=200 if database_ok else 503, content_type="application/json", body=body.model_dump()
         )
 
+    app.include_router(routes.router)
     return app

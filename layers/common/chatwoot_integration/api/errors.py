@@ -76,7 +76,7 @@ def install(app: APIGatewayHttpResolver) -> None:
         details = validation_details(exc)
         body_problem = any(d["field"].startswith("body") for d in details)
         status = HTTPStatus.UNPROCESSABLE_ENTITY if body_problem else HTTPStatus.BAD_REQUEST
-        if any(d["field"] == "body" and "JSON" in d["problem"] for d in details):
+        if any(d["field"].startswith("body") and "JSON" in d["problem"] for d in details):
             status = HTTPStatus.BAD_REQUEST
         return error_response(status, "validation_error", "the request is not valid", details)
 

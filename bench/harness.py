@@ -1,0 +1,125 @@
+"""Shared pieces of the benchmarks: results, timing helpers, an isolated database, the summary table."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
+
+from chatwoot_integration.db import Database, set_database
+from chatwoot_integration.migrations import apply_migrations, default_migrations_dir
+from localdev.postgres import PostgresHandle, connect_or_start, recreate_database
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_PATH = REPO_ROOT / "bench" / "results.json"
+
+
+@dataclass
+class Result:
+    """One figure, the limit it is compared with (measured in the same run), and the verdict.
+
+    ``ratio`` is value / limit. ``target`` says which way is good, e.g. ``">= 0.5"`` (throughput against a
+    bare-operation limit) or ``"<= 1.3"`` (time against a bare-operation limit).
+    """
+
+    name: str
+    value: float
+    unit: str
+    limit: float | None = None
+    ratio: float | None = None
+    target: str | None = None
+    ok: bool | None = None
+
+    @classmethod
+    def compared(cls, name: str, value: float, unit: str, limit: float, target: str) -> Result:
+        ratio = value / limit if limit else float("inf")
+        op, bound = target.split()
+        ok = ratio >= float(bound) if op == ">=" else ratio <= float(bound)
+        return cls(name=name, value=value, unit=unit, limit=limit, ratio=ratio, target=target, ok=ok)
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(samples: Sequence[float]) -> float:
+    return statistics.median(samples)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+@dataclass
+class BenchContext:
+    postgres: PostgresHandle
+
+    @contextmanager
+    def fresh_database(self, name: str) -> Iterator[Database]:
+        """An empty, migrated database installed as the process-wide one for the benchmark's duration."""
+        recreate_database(self.postgres.url, name)
+        url = self.postgres.url_for(name)
+        with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+            apply_migrations(conn, default_migrations_dir())
+        database = Database(lambda: url)
+        set_database(database)
+        try:
+            yield database
+        finally:
+            set_database(None)
+            database.close()
+
+
+def machine() -> dict[str, object]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def write_results(results: Sequence[Result]) -> None:
+    RESULTS_PATH.write_text(
+        json.dumps({"machine": machine(), "results": [asdict(r) for r in results]}, indent=2) + "\n"
+    )
+
+
+def table(results: Sequence[Result]) -> str:
+    def fmt(value: float | None) -> str:
+        if value is None:
+            return "-"
+        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+
+    lines = [
+        "| benchmark | value | unit | limit | ratio | target | ok |",
+        "|---|---:|---|---:|---:|---|---|",
+    ]
+    for r in results:
+        verdict = "-" if r.ok is None else ("yes" if r.ok else "NO")
+        lines.append(
+            f"| {r.name} | {fmt(r.value)} | {r.unit} | {fmt(r.limit)} | {fmt(r.ratio)} | {r.target or '-'} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def start_postgres() -> PostgresHandle:
+    state_dir = Path(os.environ.get("LOCAL_STATE_DIR", REPO_ROOT / ".local")) / "bench"
+    return connect_or_start(os.environ.get("DATABASE_URL"), state_dir)

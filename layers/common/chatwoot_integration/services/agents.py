@@ -1,0 +1,87 @@
+"""The platform's use cases on agents: list, read, set availability (Chatwoot first) and local settings."""
+
+from __future__ import annotations
+
+import psycopg
+
+from ..api.auth import Caller
+from ..api.schemas import AgentPatch
+from ..db import Connection, Database
+from ..errors import Conflict, Forbidden, NotFound
+from ..models.agent import Agent, AgentFilter
+from ..models.change import NewChange
+from ..models.integration import AssignmentPolicy
+from ..repositories.agents import AgentRepository
+from ..repositories.changes import ChangeRepository
+from ..repositories.integrations import IntegrationRepository
+from .chatwoot_clients import ChatwootClients
+from .conversations import chatwoot_errors
+
+ADMIN_ONLY_FIELDS = frozenset({"capacity", "skills", "user_id"})
+
+
+class AgentService:
+    def __init__(self, database: Database, clients: ChatwootClients) -> None:
+        self._database = database
+        self._clients = clients
+
+    def list(self, account_id: int, filters: AgentFilter) -> list[Agent]:
+        with self._database.transaction() as conn:
+            policy = _policy(conn, account_id)
+            return AgentRepository(conn).list_agents(account_id, filters, default_capacity=policy.default_capacity)
+
+    def get(self, account_id: int, agent_id: int) -> Agent:
+        with self._database.transaction() as conn:
+            agent = AgentRepository(conn).get(account_id, agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id} not found")
+        return agent
+
+    def update(self, caller: Caller, account_id: int, agent_id: int, patch: AgentPatch) -> Agent:
+        """Admins change anything; an agent may only set its own availability (its ``user_id`` is the caller)."""
+        fields = patch.model_fields_set
+        agent = self.get(account_id, agent_id)
+        if not caller.is_admin:
+            if fields & ADMIN_ONLY_FIELDS:
+                raise Forbidden("capacity, skills and user_id need the admin role")
+            if agent.user_id is None or agent.user_id != caller.sub:
+                raise Forbidden("agents may only change their own availability")
+        if "availability" in fields and patch.availability is not None and patch.availability != agent.availability:
+            _, client = self._clients.for_account(account_id)
+            with chatwoot_errors("change the availability"):
+                client.update_agent_availability(agent_id, patch.availability)
+        changes = {name: getattr(patch, name) for name in fields if name in ADMIN_ONLY_FIELDS | {"availability"}}
+        if "availability" in changes and changes["availability"] is None:
+            del changes["availability"]
+        if "skills" in changes and changes["skills"] is None:
+            changes["skills"] = []
+        try:
+            with self._database.transaction() as conn:
+                updated = AgentRepository(conn).update(account_id, agent_id, changes)
+                if updated is None:
+                    raise NotFound(f"agent {agent_id} not found")
+                diff = {
+                    k: {"from": getattr(agent, k), "to": getattr(updated, k)}
+                    for k in changes
+                    if getattr(agent, k) != getattr(updated, k)
+                }
+                if diff:
+                    ChangeRepository(conn).append(
+                        [
+                            NewChange(
+                                account_id=account_id,
+                                type="agent.updated",
+                                actor=caller.sub,
+                                agent_id=agent_id,
+                                data={"changes": diff},
+                            )
+                        ]
+                    )
+        except psycopg.errors.UniqueViolation as exc:
+            raise Conflict(f"user_id {patch.user_id} is already linked to another agent of this account") from exc
+        return updated
+
+
+def _policy(conn: Connection, account_id: int) -> AssignmentPolicy:
+    integration = IntegrationRepository(conn).get_by_account(account_id)
+    return integration.assignment_policy if integration else AssignmentPolicy()
