@@ -9,6 +9,7 @@ from ..config import get_settings
 from ..db import Database, get_database
 from ..secrets import SecretStore, secret_store_from_settings
 from ..services.agents import AgentService
+from ..services.assignment import AssignmentService
 from ..services.changes import ChangePublisher
 from ..services.chatwoot_clients import ChatwootClients
 from ..services.conversations import ConversationService
@@ -22,6 +23,7 @@ class ApiServices:
     clients: ChatwootClients
     conversations: ConversationService
     agents: AgentService
+    assignment: AssignmentService
     integrations: IntegrationService
     publisher: ChangePublisher
 
@@ -37,7 +39,8 @@ def services() -> ApiServices:
         secrets=store,
         clients=clients,
         conversations=ConversationService(database, clients),
-        agents=AgentService(database, clients),
+        agents=AgentService(database, clients, AssignmentService(database, clients)),
+        assignment=AssignmentService(database, clients),
         integrations=IntegrationService(database, store, settings.public_base_url),
         publisher=ChangePublisher(database, settings.event_bus_name),
     )

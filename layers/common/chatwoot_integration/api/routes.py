@@ -19,6 +19,9 @@ from .auth import Caller, caller_from_claims, require_account, require_admin
 from .schemas import (
     AgentList,
     AgentPatch,
+    AgentSummary,
+    AssignmentRequest,
+    AssignmentResult,
     ChangeFeed,
     ChangeItem,
     ConversationDetail,
@@ -146,6 +149,34 @@ def sync_conversation(account_id: AccountId, conversation_id: ConversationId) ->
     result = context.services().conversations.resync(account_id, conversation_id, actor=who.sub)
     publish_changes()
     return result
+
+
+@router.post(
+    "/accounts/<account_id>/conversations/<conversation_id>/assignment",
+    summary='Assign the best available agent ({}), or a named one ({"agent_id": N})',
+    tags=["conversations"],
+    responses={409: {"description": "nobody is eligible, with the reason"}},
+)
+def assign_conversation(
+    account_id: AccountId, conversation_id: ConversationId, body: AssignmentRequest | None = None
+) -> AssignmentResult:
+    who = account_caller(account_id)
+    assignment = context.services().assignment
+    request = body or AssignmentRequest()
+    if request.agent_id is not None:
+        outcome = assignment.assign_agent(account_id, conversation_id, request.agent_id, actor=who.sub)
+    else:
+        outcome = assignment.assign_best(account_id, conversation_id, trigger="manual", actor=who.sub)
+    publish_changes()
+    assert outcome.agent_id is not None
+    agent = context.services().agents.get(account_id, outcome.agent_id)
+    return AssignmentResult(
+        conversation_id=conversation_id,
+        assignee=AgentSummary(
+            agent_id=agent.agent_id, name=agent.name, email=agent.email, availability=agent.availability
+        ),
+        reason=outcome.reason,
+    )
 
 
 # Agents ------------------------------------------------------------------------------------------------

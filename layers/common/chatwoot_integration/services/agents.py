@@ -14,6 +14,7 @@ from ..models.integration import AssignmentPolicy
 from ..repositories.agents import AgentRepository
 from ..repositories.changes import ChangeRepository
 from ..repositories.integrations import IntegrationRepository
+from .assignment import AssignmentService
 from .chatwoot_clients import ChatwootClients
 from .conversations import chatwoot_errors
 
@@ -21,9 +22,12 @@ ADMIN_ONLY_FIELDS = frozenset({"capacity", "skills", "user_id"})
 
 
 class AgentService:
-    def __init__(self, database: Database, clients: ChatwootClients) -> None:
+    def __init__(
+        self, database: Database, clients: ChatwootClients, assignment: AssignmentService | None = None
+    ) -> None:
         self._database = database
         self._clients = clients
+        self._assignment = assignment
 
     def list(self, account_id: int, filters: AgentFilter) -> list[Agent]:
         with self._database.transaction() as conn:
@@ -53,8 +57,9 @@ class AgentService:
         changes = {name: getattr(patch, name) for name in fields if name in ADMIN_ONLY_FIELDS | {"availability"}}
         if "availability" in changes and changes["availability"] is None:
             del changes["availability"]
-        if "skills" in changes and changes["skills"] is None:
-            changes["skills"] = []
+        if "skills" in changes:
+            # Skills are matched against labels case-insensitively; they are kept lower-case and unique.
+            changes["skills"] = sorted({skill.lower() for skill in changes["skills"] or []})
         try:
             with self._database.transaction() as conn:
                 updated = AgentRepository(conn).update(account_id, agent_id, changes)
@@ -79,7 +84,23 @@ class AgentService:
                     )
         except psycopg.errors.UniqueViolation as exc:
             raise Conflict(f"user_id {patch.user_id} is already linked to another agent of this account") from exc
+        self._after_change(account_id, agent, updated)
         return updated
+
+    def _after_change(self, account_id: int, before: Agent, after: Agent) -> None:
+        """Capacity appeared (agent online, capacity raised): the backstop assigns waiting conversations. An agent
+        going offline hands their conversations on when the policy says so."""
+        if self._assignment is None:
+            return
+        went_online = after.availability == "online" and before.availability != "online"
+        went_offline = after.availability == "offline" and before.availability != "offline"
+        more_room = (after.capacity or 0) > (before.capacity or 0) or (
+            before.capacity is not None and after.capacity is None
+        )
+        if went_offline:
+            self._assignment.reassign_from_offline_agent(account_id, after.agent_id)
+        if went_online or more_room:
+            self._assignment.backstop(account_id)
 
 
 def _policy(conn: Connection, account_id: int) -> AssignmentPolicy:

@@ -1,0 +1,125 @@
+"""SQL of smart assignment: pick and lock the best eligible agent, find waiting conversations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from psycopg import sql
+
+from ..db import Connection
+
+Mode = Literal["balanced", "round_robin"]
+
+# Eligibility, all in one place. Parameters: account_id, availabilities, default_capacity, inbox_id, team_id,
+# skills (every one required; skills are stored lower-case), exclude (agent ids never to pick, e.g. the one going offline).
+_ELIGIBLE = """
+    u.account_id = %(account_id)s
+    AND u.active
+    AND u.availability = ANY(%(availabilities)s)
+    AND u.active_conversations < COALESCE(u.capacity, %(default_capacity)s)
+    AND NOT (u.agent_id = ANY(%(exclude)s))
+    AND (%(inbox_id)s::integer IS NULL OR EXISTS (
+            SELECT 1 FROM membros_inbox_chatwoot m
+            WHERE m.account_id = u.account_id AND m.inbox_id = %(inbox_id)s AND m.agent_id = u.agent_id))
+    AND (%(team_id)s::integer IS NULL OR EXISTS (
+            SELECT 1 FROM membros_equipe_chatwoot t
+            WHERE t.account_id = u.account_id AND t.team_id = %(team_id)s AND t.agent_id = u.agent_id))
+    AND u.skills @> %(skills)s::text[]
+"""
+
+_ORDER = {
+    # Lowest load ratio first; then whoever waited longest for an assignment; then the lowest id.
+    "balanced": "u.active_conversations::float / NULLIF(COALESCE(u.capacity, %(default_capacity)s), 0),"
+    " u.last_assigned_at ASC NULLS FIRST, u.agent_id",
+    "round_robin": "u.last_assigned_at ASC NULLS FIRST, u.agent_id",
+}
+
+
+class AssignmentRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def lock_conversation(self, account_id: int, conversation_id: int) -> dict[str, Any] | None:
+        return self._conn.execute(
+            "SELECT * FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s AND deleted_at IS NULL"
+            " FOR UPDATE",
+            (account_id, conversation_id),
+        ).fetchone()
+
+    def pick_agent(
+        self,
+        account_id: int,
+        *,
+        mode: Mode,
+        availabilities: Sequence[str],
+        default_capacity: int,
+        inbox_id: int | None,
+        team_id: int | None,
+        skills: Sequence[str],
+        exclude: Sequence[int] = (),
+    ) -> dict[str, Any] | None:
+        """The best eligible agent, row-locked. Agents locked by a concurrent assignment are skipped, and the
+        capacity condition is re-checked on the locked row, so two assigners can never overfill one agent."""
+        query = sql.SQL(
+            "SELECT u.* FROM usuarios_chatwoot u WHERE {eligible} ORDER BY {order} LIMIT 1 FOR UPDATE OF u SKIP LOCKED"
+        ).format(eligible=sql.SQL(_ELIGIBLE), order=sql.SQL(_ORDER[mode]))
+        return self._conn.execute(
+            query,
+            {
+                "account_id": account_id,
+                "availabilities": list(availabilities),
+                "default_capacity": default_capacity,
+                "inbox_id": inbox_id,
+                "team_id": team_id,
+                "skills": [s.lower() for s in skills],
+                "exclude": list(exclude),
+            },
+        ).fetchone()
+
+    def reserve(self, account_id: int, conversation_id: int, agent_id: int) -> None:
+        self._conn.execute(
+            "UPDATE conversas_chatwoot SET assignee_id = %s, assignment_error = NULL"
+            " WHERE account_id = %s AND conversation_id = %s",
+            (agent_id, account_id, conversation_id),
+        )
+        self._conn.execute(
+            "UPDATE usuarios_chatwoot SET last_assigned_at = clock_timestamp() WHERE account_id = %s AND agent_id = %s",
+            (account_id, agent_id),
+        )
+
+    def mark_waiting(self, account_id: int, conversation_id: int, reason: str | None) -> None:
+        self._conn.execute(
+            "UPDATE conversas_chatwoot SET assignment_error = %s WHERE account_id = %s AND conversation_id = %s"
+            " AND assignment_error IS DISTINCT FROM %s",
+            (reason, account_id, conversation_id, reason),
+        )
+
+    def next_waiting(
+        self, account_id: int, *, exclude_labels: Sequence[str], skip: Sequence[int]
+    ) -> dict[str, Any] | None:
+        """The longest-waiting open, unassigned conversation, locked (concurrent backstops take different ones)."""
+        return self._conn.execute(
+            "SELECT * FROM conversas_chatwoot"
+            " WHERE account_id = %(account_id)s AND deleted_at IS NULL AND status = 'open' AND assignee_id IS NULL"
+            " AND agent_bot_id IS NULL AND NOT (labels && %(exclude)s::text[]) AND NOT (conversation_id = ANY(%(skip)s))"
+            " ORDER BY COALESCE(waiting_since, chatwoot_created_at), conversation_id"
+            " LIMIT 1 FOR UPDATE SKIP LOCKED",
+            {"account_id": account_id, "exclude": list(exclude_labels), "skip": list(skip)},
+        ).fetchone()
+
+    def open_conversations_of(self, account_id: int, agent_id: int) -> list[int]:
+        rows = self._conn.execute(
+            "SELECT conversation_id FROM conversas_chatwoot WHERE account_id = %s AND assignee_id = %s"
+            " AND status = 'open' AND deleted_at IS NULL ORDER BY COALESCE(waiting_since, chatwoot_created_at)",
+            (account_id, agent_id),
+        )
+        return [r["conversation_id"] for r in rows]
+
+    def any_capacity(self, account_id: int, *, availabilities: Sequence[str], default_capacity: int) -> bool:
+        row = self._conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM usuarios_chatwoot WHERE account_id = %s AND active"
+            " AND availability = ANY(%s) AND active_conversations < COALESCE(capacity, %s)) AS any",
+            (account_id, list(availabilities), default_capacity),
+        ).fetchone()
+        return bool(row and row["any"])
