@@ -34,8 +34,26 @@ def start_embedded(pgdata: Path) -> PostgresHandle:
     import pgserver  # noqa: PLC0415 - only needed when no DATABASE_URL is given
 
     pgdata.mkdir(parents=True, exist_ok=True)
+    _forget_dead_users(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     return PostgresHandle(url=server.get_uri(), server=server)
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """pgserver stops the server when its last user process exits, counting users in a file; a process that was
+    killed never removes itself, and the server would then outlive every later run. Drop the dead ones."""
+    import json  # noqa: PLC0415
+
+    import psutil  # noqa: PLC0415 - a dependency of pgserver
+
+    users_file = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(users_file.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        users_file.write_text(json.dumps(alive))
 
 
 def connect_or_start(database_url: str | None, state_dir: Path) -> PostgresHandle:
@@ -49,6 +67,11 @@ def recreate_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def ensure_database(admin_url: str, name: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from chatwoot_integration.db import Database, set_database
 from chatwoot_integration.migrations import apply_migrations, default_migrations_dir
-from localdev.postgres import PostgresHandle, connect_or_start, recreate_database
+from localdev.postgres import PostgresHandle, connect_or_start, drop_database, recreate_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,14 +41,19 @@ def postgres_server() -> Iterator[PostgresHandle]:
 
 
 @pytest.fixture(scope="session")
-def database_url(postgres_server: PostgresHandle, worker_id: str) -> str:
-    """A database of this test worker's own, created empty and migrated once per session."""
-    name = f"chatwoot_test_{worker_id}"
+def database_url(postgres_server: PostgresHandle, worker_id: str) -> Iterator[str]:
+    """A database of this test process's own, created empty and migrated once per session, dropped at the end.
+
+    The name carries the process id, so test runs sharing one server (xdist workers, parallel runs on a
+    developer's machine) never touch each other's data.
+    """
+    name = f"chatwoot_test_{worker_id}_{os.getpid()}"
     recreate_database(postgres_server.url, name)
     url = postgres_server.url_for(name)
     with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
         apply_migrations(conn, default_migrations_dir())
-    return url
+    yield url
+    drop_database(postgres_server.url, name)
 
 
 @pytest.fixture

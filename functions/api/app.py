@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chatwoot_integration.api.app import build_app
+from chatwoot_integration.api.app import build_app, handle
 from chatwoot_integration.observability import logger
 
 app = build_app()
@@ -14,4 +14,4 @@ app = build_app()
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return handle(app, event, context)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -16,14 +18,15 @@ from chatwoot_integration.migrations import (
     default_migrations_dir,
     load_migrations,
 )
-from localdev.postgres import PostgresHandle, recreate_database
+from localdev.postgres import PostgresHandle, drop_database, recreate_database
 
 
 @pytest.fixture
-def empty_database(postgres_server: PostgresHandle, worker_id: str) -> str:
-    name = f"chatwoot_migrations_{worker_id}"
+def empty_database(postgres_server: PostgresHandle, worker_id: str) -> Iterator[str]:
+    name = f"chatwoot_migrations_{worker_id}_{os.getpid()}"
     recreate_database(postgres_server.url, name)
-    return postgres_server.url_for(name)
+    yield postgres_server.url_for(name)
+    drop_database(postgres_server.url, name)
 
 
 def connect(url: str) -> psycopg.Connection:

@@ -8,8 +8,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from pydantic import BaseModel
 
+from .. import errors as domain_errors
 from ..db import get_database
 from . import errors, routes
+from .auth import authorize_path
 
 TITLE = "Chatwoot integration API"
 VERSION = "1.0.0"
@@ -55,3 +57,20 @@ def build_app() -> APIGatewayHttpResolver:
 
     app.include_router(routes.router)
     return app
+
+
+def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Authorize by path, then let the resolver validate and route the request."""
+    request_context = event.get("requestContext") or {}
+    claims = ((request_context.get("authorizer") or {}).get("jwt") or {}).get("claims")
+    try:
+        authorize_path(event.get("rawPath", ""), claims)
+    except domain_errors.DomainError as refused:
+        response = errors.error_response(errors.status_for(refused), refused.code, refused.message)
+        return {
+            "statusCode": response.status_code,
+            "headers": {"Content-Type": "application/json"},
+            "body": response.body,
+            "isBase64Encoded": False,
+        }
+    return app.resolve(event, context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -61,3 +62,22 @@ def require_account(caller: Caller, account_id: int) -> None:
 def require_admin(caller: Caller) -> None:
     if not caller.is_admin:
         raise Forbidden("this operation needs the admin role")
+
+
+_ACCOUNT_PATH = re.compile(r"^/accounts/(\d+)(?:/|$)")
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs"})
+
+
+def authorize_path(path: str, claims: dict[str, Any] | None) -> None:
+    """Authorization by path, before the request body is even validated: every ``/integrations`` route needs an
+    admin, every ``/accounts/{id}`` route needs that account in the token. The routes check again (and get the
+    caller from the same claims); this early check only makes sure a caller who may not use a route learns
+    nothing from it, not even what a valid body looks like."""
+    if path in PUBLIC_PATHS:
+        return
+    caller = caller_from_claims(claims)
+    if path == "/integrations" or path.startswith("/integrations/"):
+        require_admin(caller)
+    match = _ACCOUNT_PATH.match(path)
+    if match:
+        require_account(caller, int(match.group(1)))
