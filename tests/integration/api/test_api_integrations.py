@@ -1,0 +1,106 @@
+"""Integration routes (admin): secrets are write-only and never appear in a response or a log line."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from chatwoot_integration.db import Database
+from tests.api_support import ApiClient, make_token
+
+API_TOKEN = "cw-api-token-5f1d9c2e7a"
+WEBHOOK_SECRET = "cw-webhook-secret-8b3e1a0f44"
+NEW_SECRET = "cw-webhook-secret-rotated-91aa"
+
+
+def new_integration(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "name": "Escritório Modelo",
+        "base_url": "https://chat.escritorio.example",
+        "account_id": 31,
+        "api_token": API_TOKEN,
+        "webhook_secret": WEBHOOK_SECRET,
+    }
+    body.update(overrides)
+    return body
+
+
+def test_create_read_list_update_delete(client: ApiClient, db: Database) -> None:
+    created = client.post("/integrations", json_body=new_integration())
+    assert created.status == 201, created.body
+    body = created.json()
+    integration_id = body["id"]
+    assert body["has_api_token"] is True
+    assert body["has_webhook_secret"] is True
+    assert body["webhook_url"] == f"http://127.0.0.1:3000/webhooks/chatwoot/{integration_id}"
+    assert body["assignment_policy"]["enabled"] is False
+    assert body["sync_status"] == "never"
+
+    assert client.get(f"/integrations/{integration_id}").json()["account_id"] == 31
+    assert [i["id"] for i in client.get("/integrations").json()] == [integration_id]
+
+    patched = client.patch(
+        f"/integrations/{integration_id}",
+        json_body={
+            "assignment_policy": {"enabled": True, "mode": "round_robin"},
+            "webhook_secret": NEW_SECRET,
+            "previous_secret_valid_hours": 6,
+        },
+    )
+    assert patched.status == 200, patched.body
+    assert patched.json()["assignment_policy"]["mode"] == "round_robin"
+    assert patched.json()["webhook_secret_rotation_until"] is not None
+
+    assert client.delete(f"/integrations/{integration_id}").status == 409
+    assert client.patch(f"/integrations/{integration_id}", json_body={"active": False}).status == 200
+    assert client.delete(f"/integrations/{integration_id}").status == 204
+    assert client.get(f"/integrations/{integration_id}").status == 404
+    assert db.connection().execute("SELECT count(*) AS n FROM integracoes_chatwoot").fetchone() == {"n": 0}
+
+
+def test_one_integration_per_account_is_409(client: ApiClient) -> None:
+    assert client.post("/integrations", json_body=new_integration()).status == 201
+    again = client.post("/integrations", json_body=new_integration(name="outra"))
+    assert again.status == 409
+    assert again.json()["error"]["message"] == "account 31 is already connected"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"base_url": "ftp://chat.example"}, "body.base_url"),
+        ({"account_id": 0}, "body.account_id"),
+        ({"api_token": ""}, "body.api_token"),
+        ({"name": ""}, "body.name"),
+        ({"assignment_policy": {"mode": "random"}}, "body.assignment_policy.mode"),
+        ({"surprise": True}, "body.surprise"),
+    ],
+)
+def test_invalid_bodies_name_the_field_and_store_nothing(
+    client: ApiClient, db: Database, overrides: dict[str, object], field: str
+) -> None:
+    response = client.post("/integrations", json_body=new_integration(**overrides))
+    assert response.status == 422
+    assert any(d["field"] == field for d in response.json()["error"]["details"]), response.body
+    assert db.connection().execute("SELECT count(*) AS n FROM integracoes_chatwoot").fetchone() == {"n": 0}
+
+
+def test_secrets_never_appear_in_responses_or_logs(
+    client: ApiClient, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bodies = []
+    created = client.post("/integrations", json_body=new_integration())
+    integration_id = created.json()["id"]
+    bodies.append(created.body)
+    bodies.append(client.get("/integrations").body)
+    bodies.append(client.get(f"/integrations/{integration_id}").body)
+    bodies.append(client.patch(f"/integrations/{integration_id}", json_body={"webhook_secret": NEW_SECRET}).body)
+    bodies.append(client.patch(f"/integrations/{integration_id}", json_body={"api_token": "x" * 600}).body)  # refused
+    bodies.append(client.post("/integrations", json_body=new_integration()).body)  # conflict
+    bodies.append(client.get("/accounts/31/changes", query={"limit": 50}, token=make_token(accounts=[31])).body)
+    captured = capsys.readouterr()
+    everything = b"\n".join(bodies).decode() + caplog.text + captured.out + captured.err
+    for secret in (API_TOKEN, WEBHOOK_SECRET, NEW_SECRET, "x" * 600):
+        assert secret not in everything
