@@ -296,3 +296,19 @@ def test_best_agent_assignment_and_409_when_nobody_is_eligible(client: ApiClient
     refused = client.post(path(world, other, "/assignment"), json_body={})
     assert refused.status == 409
     assert "no eligible agent" in refused.json()["error"]["message"]
+
+
+def test_a_nul_character_anywhere_is_400_and_nothing_is_stored(client: ApiClient, world: World, db: Database) -> None:
+    cid = world.conversations[0]
+    before = stored(db, world, cid)
+    for response in (
+        client.get(path(world), query={"label": "a\x00b"}),
+        client.patch(path(world, cid), json_body={"parte_id": "p\x00"}),
+        client.post(
+            "/integrations",
+            json_body={"name": "x\x00", "base_url": "https://a.example", "account_id": 9, "api_token": "t"},
+        ),
+    ):
+        assert response.status == 400
+        assert response.json()["error"]["details"] == [{"field": "request", "problem": "NUL character"}]
+    assert stored(db, world, cid) == before

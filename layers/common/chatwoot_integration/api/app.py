@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from pydantic import BaseModel
@@ -47,8 +48,9 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
     claims = ((request_context.get("authorizer") or {}).get("jwt") or {}).get("claims")
     try:
         authorize_path(event.get("rawPath", ""), claims)
+        refuse_nul_characters(event)
     except domain_errors.DomainError as refused:
-        response = errors.error_response(errors.status_for(refused), refused.code, refused.message)
+        response = errors.error_response(errors.status_for(refused), refused.code, refused.message, refused.details)
         return {
             "statusCode": response.status_code,
             "headers": {"Content-Type": "application/json"},
@@ -56,3 +58,28 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
             "isBase64Encoded": False,
         }
     return app.resolve(event, context)
+
+
+def refuse_nul_characters(event: dict[str, Any]) -> None:
+    """PostgreSQL text cannot hold NUL; a request carrying one is refused whole (400) instead of failing later."""
+    parts: list[Any] = [event.get("rawPath", ""), unquote(event.get("rawQueryString", ""))]
+    body = event.get("body")
+    if body and not event.get("isBase64Encoded"):
+        try:
+            parts.append(json.loads(body))
+        except ValueError:
+            parts.append(body)
+    if any(_contains_nul(part) for part in parts):
+        raise domain_errors.ValidationFailed(
+            "the request contains a NUL character", details=[{"field": "request", "problem": "NUL character"}]
+        )
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False

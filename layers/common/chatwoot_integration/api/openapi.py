@@ -49,6 +49,7 @@ def document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
+            _success_status(responses)
             public = operation.get("security") == []
             for code, description in _ERRORS.items():
                 if public and code != "400":
@@ -59,6 +60,18 @@ def document(app: APIGatewayHttpResolver) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     return spec
+
+
+def _success_status(responses: dict[str, Any]) -> None:
+    """Routes that answer 201 or 204 declare it; Powertools also lists a default 200, which they never send."""
+    if "204" in responses:
+        responses.pop("200", None)
+        responses["204"].pop("content", None)
+        return
+    default = responses.get("200")
+    if default is not None and "201" in responses:
+        del responses["200"]
+        responses["201"].setdefault("content", default.get("content", {}))
 
 
 @lru_cache(maxsize=1)

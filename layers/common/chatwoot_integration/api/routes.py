@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from ..models.agent import Agent, AgentFilter
-from ..models.common import Availability, ConversationStatus, Priority, SyncStatus
+from ..models.common import MAX_ID, Availability, ConversationStatus, Priority, SyncStatus
 from ..models.conversation import ConversationFilter
 from ..models.integration import IntegrationChanges, IntegrationView, NewIntegration
 from ..services.changes import read_feed
@@ -31,10 +31,10 @@ from .schemas import (
 
 router = APIGatewayHttpRouter()
 
-AccountId = Annotated[int, Path(gt=0, description="Chatwoot account id")]
-ConversationId = Annotated[int, Path(gt=0, description="Chatwoot display id of the conversation")]
-AgentId = Annotated[int, Path(gt=0, description="Chatwoot user id of the agent")]
-IntegrationId = Annotated[int, Path(gt=0)]
+AccountId = Annotated[int, Path(gt=0, le=MAX_ID, description="Chatwoot account id")]
+ConversationId = Annotated[int, Path(gt=0, le=MAX_ID, description="Chatwoot display id of the conversation")]
+AgentId = Annotated[int, Path(gt=0, le=MAX_ID, description="Chatwoot user id of the agent")]
+IntegrationId = Annotated[int, Path(gt=0, le=MAX_ID)]
 
 
 def caller() -> Caller:
@@ -72,10 +72,10 @@ def publish_changes() -> None:
 def list_conversations(
     account_id: AccountId,
     status: Annotated[ConversationStatus | None, Query()] = None,
-    assignee_id: Annotated[int | None, Query(gt=0)] = None,
+    assignee_id: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
     unassigned: Annotated[bool, Query()] = False,
-    inbox_id: Annotated[int | None, Query(gt=0)] = None,
-    team_id: Annotated[int | None, Query(gt=0)] = None,
+    inbox_id: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
+    team_id: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
     label: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
     priority: Annotated[Priority | None, Query()] = None,
     sync_status: Annotated[SyncStatus | None, Query()] = None,

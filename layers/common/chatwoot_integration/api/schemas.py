@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..models.agent import Agent
-from ..models.common import Availability, ConversationStatus, Priority
+from ..models.common import MAX_ID, Availability, ConversationStatus, Priority
 from ..models.conversation import Conversation
 from ..models.party import Contact, PartyLink
 
@@ -27,7 +27,7 @@ class ConversationPatch(Body):
     status: ConversationStatus | None = None
     snoozed_until: datetime | None = Field(default=None, description="only with status snoozed")
     priority: Priority | None = None
-    assignee_id: int | None = Field(default=None, gt=0)
+    assignee_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     labels: list[LabelText] | None = Field(default=None, max_length=100)
     parte_id: str | None = Field(default=None, min_length=1, max_length=100)
 
@@ -35,7 +35,7 @@ class ConversationPatch(Body):
 class AssignmentRequest(Body):
     """``{}`` asks for the best available agent; ``{"agent_id": N}`` assigns that agent."""
 
-    agent_id: int | None = Field(default=None, gt=0)
+    agent_id: int | None = Field(default=None, gt=0, le=MAX_ID)
 
 
 class AgentPatch(Body):

@@ -6,14 +6,14 @@ from datetime import datetime
 
 from pydantic import Field
 
-from .common import AgentRole, Availability, Model
+from .common import MAX_ID, AgentRole, Availability, Model
 
 
 class AgentState(Model):
     """An agent as Chatwoot's agents list gives it."""
 
-    account_id: int = Field(gt=0)
-    agent_id: int = Field(gt=0)
+    account_id: int = Field(gt=0, le=MAX_ID)
+    agent_id: int = Field(gt=0, le=MAX_ID)
     name: str = ""
     email: str | None = None
     role: AgentRole = "agent"

@@ -13,6 +13,9 @@ AgentRole = Literal["agent", "administrator"]
 SyncStatus = Literal["pending", "syncing", "synced", "error"]
 Actor = Annotated[str, Field(min_length=1, max_length=200)]
 
+# Chatwoot ids are stored as PostgreSQL integers; anything larger cannot be a real id.
+MAX_ID = 2_147_483_647
+
 CONVERSATION_STATUSES: tuple[ConversationStatus, ...] = ("open", "resolved", "pending", "snoozed")
 PRIORITIES: tuple[Priority, ...] = ("low", "medium", "high", "urgent")
 AVAILABILITIES: tuple[Availability, ...] = ("online", "offline", "busy")

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .common import ConversationStatus, Model, Priority, SyncStatus
+from .common import MAX_ID, ConversationStatus, Model, Priority, SyncStatus
 
 SortKey = Literal["last_activity_at", "created_at"]
 
@@ -19,13 +19,13 @@ class ConversationState(Model):
     versions is newer.
     """
 
-    account_id: int = Field(gt=0)
-    conversation_id: int = Field(gt=0)
+    account_id: int = Field(gt=0, le=MAX_ID)
+    conversation_id: int = Field(gt=0, le=MAX_ID)
     inbox_id: int | None = None
     contact_id: int | None = None
     status: ConversationStatus
     priority: Priority | None = None
-    assignee_id: int | None = Field(default=None, gt=0)
+    assignee_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     agent_bot_id: int | None = None
     team_id: int | None = None
     labels: tuple[str, ...] = ()

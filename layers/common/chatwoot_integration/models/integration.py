@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
-from .common import Model
+from .common import MAX_ID, Model
 
 IntegrationSyncStatus = Literal["never", "running", "ok", "error", "auth_error"]
 
@@ -90,7 +90,7 @@ class NewIntegration(Model):
 
     name: str = Field(min_length=1, max_length=200)
     base_url: str = Field(pattern=_URL_PATTERN, max_length=500)
-    account_id: int = Field(gt=0)
+    account_id: int = Field(gt=0, le=MAX_ID)
     api_token: SecretStr = Field(min_length=1, max_length=500)
     webhook_secret: SecretStr | None = Field(default=None, min_length=1, max_length=500)
     legacy_unsigned: bool = False
