@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chatwoot_integration.db import Database
+from chatwoot_integration.services.mirror import mirror_conversations
 from tests.api_support import ApiClient, World, iter_pages, mirror_account
+from tests.factories import at, conversation
 
 
 def path(world: World, conversation_id: int | None = None, suffix: str = "") -> str:
@@ -312,3 +314,56 @@ def test_a_nul_character_anywhere_is_400_and_nothing_is_stored(client: ApiClient
         assert response.status == 400
         assert response.json()["error"]["details"] == [{"field": "request", "problem": "NUL character"}]
     assert stored(db, world, cid) == before
+
+
+def test_paging_has_no_gaps_or_repeats_while_conversations_are_inserted_and_updated(
+    client: ApiClient, world: World, db: Database
+) -> None:
+    with db.transaction() as conn:
+        mirror_conversations(
+            conn,
+            [
+                conversation(account_id=world.account_id, conversation_id=100 + n, last_activity_at=at(n % 37))
+                for n in range(120)
+            ],
+            actor="sync",
+            mark_synced=True,
+        )
+    seen: list[int] = []
+    moved: set[int] = set()
+    cursor = None
+    step = 0
+    while True:
+        query = {"limit": 10, **({"cursor": cursor} if cursor else {})}
+        page = client.get(path(world), query=query).json()
+        seen.extend(item["conversation_id"] for item in page["items"])
+        with db.transaction() as conn:
+            # New activity moves one conversation to the front, and a brand-new conversation arrives.
+            target = 100 + (step * 13) % 120
+            moved.add(target)
+            mirror_conversations(
+                conn,
+                [
+                    conversation(
+                        account_id=world.account_id,
+                        conversation_id=target,
+                        last_activity_at=at(10_000 + step),
+                        chatwoot_updated_at=at(10_000 + step),
+                    ),
+                    conversation(
+                        account_id=world.account_id,
+                        conversation_id=1000 + step,
+                        last_activity_at=at(20_000 + step),
+                        chatwoot_updated_at=at(20_000 + step),
+                    ),
+                ],
+                actor="chatwoot",
+                mark_synced=False,
+            )
+        step += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)), "a conversation was listed twice"
+    untouched = {100 + n for n in range(120)} - moved
+    assert untouched <= set(seen), "a conversation that did not change was skipped"
