@@ -59,23 +59,31 @@ class AssignmentRepository:
         skills: Sequence[str],
         exclude: Sequence[int] = (),
     ) -> dict[str, Any] | None:
-        """The best eligible agent, row-locked. Agents locked by a concurrent assignment are skipped, and the
-        capacity condition is re-checked on the locked row, so two assigners can never overfill one agent."""
-        query = sql.SQL(
-            "SELECT u.* FROM usuarios_chatwoot u WHERE {eligible} ORDER BY {order} LIMIT 1 FOR UPDATE OF u SKIP LOCKED"
-        ).format(eligible=sql.SQL(_ELIGIBLE), order=sql.SQL(_ORDER[mode]))
-        return self._conn.execute(
-            query,
-            {
-                "account_id": account_id,
-                "availabilities": list(availabilities),
-                "default_capacity": default_capacity,
-                "inbox_id": inbox_id,
-                "team_id": team_id,
-                "skills": [s.lower() for s in skills],
-                "exclude": list(exclude),
-            },
-        ).fetchone()
+        """The best eligible agent, row-locked; None only when nobody is eligible.
+
+        First agents being assigned by a concurrent transaction are skipped (``SKIP LOCKED``), so parallel
+        assigners spread over agents instead of queueing on one. If that finds nobody, the busy agents may still
+        have room: the second query waits for their locks, and PostgreSQL re-checks the capacity condition on
+        each row once it is locked, so an agent filled meanwhile is passed over. Either way two assigners can
+        never overfill one agent.
+        """
+        params = {
+            "account_id": account_id,
+            "availabilities": list(availabilities),
+            "default_capacity": default_capacity,
+            "inbox_id": inbox_id,
+            "team_id": team_id,
+            "skills": [s.lower() for s in skills],
+            "exclude": list(exclude),
+        }
+        for lock in ("FOR UPDATE OF u SKIP LOCKED", "FOR UPDATE OF u"):
+            query = sql.SQL(
+                "SELECT u.* FROM usuarios_chatwoot u WHERE {eligible} ORDER BY {order} LIMIT 1 {lock}"
+            ).format(eligible=sql.SQL(_ELIGIBLE), order=sql.SQL(_ORDER[mode]), lock=sql.SQL(lock))
+            agent = self._conn.execute(query, params).fetchone()
+            if agent is not None:
+                return agent
+        return None
 
     def reserve(self, account_id: int, conversation_id: int, agent_id: int) -> None:
         self._conn.execute(
