@@ -1,7 +1,18 @@
-"""sync function (filled in by its issue)."""
+"""Sync function: reconciles the mirror with Chatwoot's REST API (EventBridge Scheduler, or one integration)."""
+
+from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"statusCode": 501, "body": '{"error": {"code": "not_implemented", "message": "not implemented"}}'}
+from chatwoot_integration.observability import logger
+from chatwoot_integration.sync import SyncRequest
+from chatwoot_integration.sync.runtime import lambda_deadline, sync_service
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return (
+        sync_service().run(SyncRequest.model_validate(event), deadline=lambda_deadline(context)).model_dump(mode="json")
+    )

@@ -1,0 +1,121 @@
+"""Chatwoot's REST shapes mapped to what the mirror stores (conversations go through ``state_from_rest``).
+
+Messages are read through the webhook package's nested-message model, the same shape (integer
+``message_type``, unix ``created_at``), so a message stored by the sync and one stored from a webhook are the
+same row: the same sender vocabulary, the same deleted rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..chatwoot import Agent, Conversation, Message, MessageType
+from ..models.agent import AgentState
+from ..models.party import Contact
+from ..observability import logger
+from ..webhooks.payloads import ConversationMessage
+
+StoredMessageType = Literal["incoming", "outgoing", "template"]
+
+
+class MessageRow(BaseModel):
+    """A message as ``mensagens_chatwoot`` keeps it; ``content`` is None when the integration keeps no content."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account_id: int = Field(gt=0)
+    message_id: int = Field(gt=0)
+    conversation_id: int = Field(gt=0)
+    message_type: StoredMessageType
+    private: bool = False
+    content_type: str | None = None
+    content: str | None = None
+    sender_type: str | None = None
+    sender_id: int | None = None
+    deleted: bool = False
+    chatwoot_created_at: datetime
+
+
+def agent_states(account_id: int, agents: Iterable[Agent]) -> list[AgentState]:
+    """The account's agents as the mirror keeps them; Chatwoot leaves role and availability out for some users."""
+    return [
+        AgentState(
+            account_id=account_id,
+            agent_id=agent.id,
+            name=agent.name or agent.available_name or "",
+            email=agent.email,
+            role=agent.role or "agent",
+            availability=agent.availability_status or "offline",
+        )
+        for agent in agents
+        if agent.account_id in (None, account_id)
+    ]
+
+
+def contact_of(account_id: int, conversation: Conversation) -> Contact | None:
+    sender = conversation.meta.sender
+    if sender is None:
+        return None
+    return Contact(
+        account_id=account_id,
+        contact_id=sender.id,
+        name=sender.name,
+        email=sender.email,
+        phone_number=sender.phone_number,
+        identifier=sender.identifier,
+    )
+
+
+def last_message_id(conversation: Conversation) -> int | None:
+    """Id of the conversation's newest message that is not an activity, as the list shows it.
+
+    ``last_non_activity_message`` is that message (private notes included). Chatwoot versions without it still
+    send ``messages[0]``, the newest message of any kind: it only counts when it is not an activity, because
+    activities are never stored and would make every status change look like a missing message.
+    """
+    if conversation.last_non_activity_message is not None:
+        return conversation.last_non_activity_message.id
+    for message in conversation.messages:
+        if message.message_type != MessageType.ACTIVITY:
+            return message.id
+    return None
+
+
+def message_rows(
+    account_id: int, display_id: int, messages: Sequence[Message], *, store_content: bool
+) -> list[MessageRow]:
+    """The messages the mirror keeps (incoming, outgoing, template; private notes included; no activities)."""
+    rows: list[MessageRow] = []
+    for message in messages:
+        try:
+            nested = ConversationMessage.model_validate(message.model_dump())
+        except ValidationError:
+            logger.warning(
+                "message skipped: its REST shape cannot be read",
+                extra={"account_id": account_id, "conversation_id": display_id, "message_id": message.id},
+            )
+            continue
+        normal = nested.normalized(display_id)
+        if normal.message_type == "activity":
+            continue
+        deleted = bool(nested.content_attributes.get("deleted"))
+        rows.append(
+            MessageRow(
+                account_id=account_id,
+                message_id=normal.id,
+                conversation_id=display_id,
+                message_type=normal.message_type,
+                private=normal.private,
+                content_type=normal.content_type,
+                content=normal.content if store_content and not deleted else None,
+                sender_type=normal.sender_type,
+                sender_id=normal.sender_id,
+                deleted=deleted,
+                chatwoot_created_at=normal.created_at,
+            )
+        )
+    return rows

@@ -1,0 +1,351 @@
+"""Steps 2 to 4 of a sync: conversations (incremental window or full pass), contacts, message catch-up, deletions.
+
+A batch of conversations (a page of the full pass, a chunk of the incremental answer) is written in one
+transaction: its contacts in one statement, its conversations in one guarded upsert (with their change events),
+the messages read for it in one statement, and, in a full pass, the resume state. Chatwoot is read before the
+transaction opens, so a failure leaves nothing half-written and the resume state never runs ahead of the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from ..chatwoot import ChatwootNotFound, Conversation, Message
+from ..db import Connection, Database
+from ..models.change import NewChange
+from ..models.conversation import ConversationState, UpsertOutcome
+from ..models.integration import Integration
+from ..models.party import Contact
+from ..repositories.changes import ChangeRepository
+from ..repositories.conversations import ConversationRepository
+from ..services.mirror import mirror_conversations, state_from_rest
+from .budget import Budget, DeadlineReached
+from .mapping import MessageRow, contact_of, last_message_id, message_rows
+from .metered import MeteredClient
+from .models import IntegrationSyncReport, SyncProgress, SyncSettings
+from .repository import MirrorMark, SyncRepository
+
+ACTOR = "sync"
+_MAX_ERROR_CHARS = 500
+
+
+class LeaseLost(Exception):
+    """Another run took the integration's lease (this one outlived it): stop without writing more."""
+
+
+@dataclass
+class _Batch:
+    """A batch of conversations mapped for the mirror, before anything is written."""
+
+    states: list[ConversationState]
+    contacts: list[Contact]
+    failures: list[tuple[int, str]]
+    newest_message: dict[int, int]
+
+
+@dataclass
+class _Messages:
+    """Messages read for a batch, and per conversation the id up to which they were read."""
+
+    rows: list[MessageRow]
+    through: dict[int, int]
+    cut: bool
+
+
+class ConversationPass:
+    """Runs one integration's conversation pass; ``progress`` is always the state to resume from."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        integration: Integration,
+        client: MeteredClient,
+        budget: Budget,
+        settings: SyncSettings,
+        report: IntegrationSyncReport,
+        owner: str,
+        lease_until: Callable[[], datetime],
+        clock: Callable[[], datetime],
+        progress: SyncProgress,
+    ) -> None:
+        self._database = database
+        self._integration = integration
+        self._account_id = integration.account_id
+        self._client = client
+        self._budget = budget
+        self._settings = settings
+        self._report = report
+        self._owner = owner
+        self._lease_until = lease_until
+        self._clock = clock
+        self.progress = progress
+
+    # Passes -------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Work on the pass until it completes; raises ``DeadlineReached`` when cut (``progress`` says where)."""
+        if self.progress.mode == "full":
+            self._full_pass()
+        else:
+            self._incremental()
+
+    def _incremental(self) -> None:
+        window_start = self.progress.window_start
+        assert window_start is not None, "an incremental pass counts from a cursor"
+        self._budget.check()
+        elapsed = (self._clock() - window_start).total_seconds()
+        window = max(1, math.ceil(elapsed + self._settings.overlap_seconds))
+        answer = self._client.conversations_updated_within(window)
+        self._report.pages += 1
+        for chunk in _chunks(answer.items, self._settings.chunk_size):
+            self._budget.check()
+            self._write(chunk, resume=None)
+
+    def _full_pass(self) -> None:
+        while self.progress.phase == "pages":
+            self._budget.check()
+            page_number = self.progress.next_page
+            page = self._client.conversations_page(page_number)
+            self._report.pages += 1
+            items = page.items
+            page_size = max(self.progress.page_size or 0, len(items)) or None
+            # Chatwoot's page size is an installation setting: a short page, or the count reached, is the end.
+            last = (
+                not items
+                or page_size is None
+                or len(items) < page_size
+                or page_number * page_size >= page.meta.all_count
+            )
+            following = self.progress.model_copy(
+                update={"next_page": page_number + 1, "page_size": page_size, "phase": "deletions" if last else "pages"}
+            )
+            if items:
+                self._write(items, resume=following)
+            else:
+                self._save(following)
+            self.progress = following
+        self._finish_deletions()
+
+    def _finish_deletions(self) -> None:
+        """Every page was read: conversations the pass did not confirm are checked one by one, and those Chatwoot
+        no longer has are soft-deleted. Offset pages shift when a conversation before them is deleted mid-pass,
+        so "not seen" alone is not proof; the check also keeps a webhook's concurrent write safe."""
+        started = self.progress.db_started_at
+        assert started is not None, "a full pass records its start on the database clock"
+        alive: list[int] = []
+        while True:
+            self._budget.check()
+            with self._database.transaction() as conn:
+                candidates = SyncRepository(conn).deletion_candidates(
+                    self._account_id, started, exclude=alive, limit=self._settings.deletion_batch
+                )
+            if not candidates:
+                return
+            found, gone, cut = self._check_candidates(candidates)
+            # Found alive: never asked about again in this run, even if the write below cannot confirm it (a
+            # conversation that cannot be mapped, or one the mirror already holds in a newer version).
+            alive.extend(c.id for c in found)
+            if found:
+                self._write(found, resume=None)
+            self._delete(gone, started)
+            if cut:
+                raise DeadlineReached
+
+    def _check_candidates(self, candidates: Sequence[int]) -> tuple[list[Conversation], list[int], bool]:
+        found: list[Conversation] = []
+        gone: list[int] = []
+        for conversation_id in candidates:
+            if self._budget.exhausted():
+                return found, gone, True
+            try:
+                found.append(self._client.get_conversation(conversation_id))
+            except ChatwootNotFound:
+                gone.append(conversation_id)
+        return found, gone, False
+
+    def _delete(self, conversation_ids: Sequence[int], started: datetime) -> None:
+        if not conversation_ids:
+            return
+        with self._database.transaction() as conn:
+            deleted = SyncRepository(conn).soft_delete_unconfirmed(self._account_id, conversation_ids, started)
+            ChangeRepository(conn).append(
+                [
+                    NewChange(
+                        account_id=self._account_id,
+                        type="conversation.deleted",
+                        actor=ACTOR,
+                        conversation_id=conversation_id,
+                        data={"reason": "not found in Chatwoot"},
+                    )
+                    for conversation_id in deleted
+                ]
+            )
+        self._report.conversations_deleted += len(deleted)
+
+    # One batch ----------------------------------------------------------------------------------------
+
+    def _write(self, conversations: Sequence[Conversation], *, resume: SyncProgress | None) -> None:
+        """Write a batch; with ``resume``, store it as the resume state in the same transaction. Raises
+        ``DeadlineReached`` after writing when the message catch-up had to stop early (``resume`` not stored)."""
+        batch = self._map(conversations)
+        marks = self._marks([state.conversation_id for state in batch.states])
+        messages = self._read_messages(batch, marks)
+        with self._database.transaction() as conn:
+            repo = SyncRepository(conn)
+            contacts_written = repo.upsert_contacts(batch.contacts)
+            outcomes = mirror_conversations(conn, batch.states, actor=ACTOR, mark_synced=True) if batch.states else []
+            self._mark_failures(conn, batch.failures)
+            inserted = repo.insert_messages(messages.rows)
+            repo.move_marks(self._account_id, messages.through)
+            if resume is not None and not messages.cut:
+                saved = repo.save_progress(
+                    self._integration.id, self._owner, resume.model_dump_json(), self._lease_until()
+                )
+                if not saved:
+                    raise LeaseLost(f"integration {self._integration.id}: the sync lease was taken by another run")
+        self._count(conversations, batch, marks, outcomes, contacts_written, inserted)
+        if messages.cut:
+            raise DeadlineReached
+
+    def _map(self, conversations: Sequence[Conversation]) -> _Batch:
+        batch = _Batch(states=[], contacts=[], failures=[], newest_message={})
+        contacts: dict[int, Contact] = {}
+        for conversation in conversations:
+            try:
+                batch.states.append(state_from_rest(self._account_id, conversation))
+            except (ValueError, ValidationError) as exc:
+                batch.failures.append((conversation.id, _mapping_error(exc)))
+                continue
+            contact = contact_of(self._account_id, conversation)
+            if contact is not None:
+                contacts[contact.contact_id] = contact
+            newest = last_message_id(conversation)
+            if newest is not None:
+                batch.newest_message[conversation.id] = newest
+        batch.contacts = list(contacts.values())
+        return batch
+
+    def _read_messages(self, batch: _Batch, marks: dict[int, MirrorMark]) -> _Messages:
+        """Message catch-up: for each conversation whose newest message is past the sync's mark, read every
+        message after the mark. The mark only moves over messages read here, so a message whose webhook was lost
+        is found even when later messages did arrive."""
+        result = _Messages(rows=[], through={}, cut=False)
+        for conversation_id, newest in batch.newest_message.items():
+            mark = marks.get(conversation_id)
+            if mark is not None and mark.deleted_by == "api":
+                continue  # removed from the mirror on purpose: it stays out, messages included
+            after = mark.synced_through if mark is not None and mark.synced_through is not None else 0
+            if newest <= after:
+                continue
+            if self._budget.exhausted():
+                result.cut = True
+                return result
+            messages, through, cut = self._messages_after(conversation_id, after)
+            result.rows.extend(
+                message_rows(
+                    self._account_id,
+                    conversation_id,
+                    messages,
+                    store_content=self._integration.store_message_content,
+                )
+            )
+            if through > after:
+                result.through[conversation_id] = through
+            if cut:
+                result.cut = True
+                return result
+        return result
+
+    def _marks(self, conversation_ids: list[int]) -> dict[int, MirrorMark]:
+        # One read outside the batch's transaction: a concurrent webhook can only make a mark stale towards
+        # "read again" (messages are inserted once whatever happens) or a count in the report off by one.
+        if not conversation_ids:
+            return {}
+        return SyncRepository(self._database.connection()).marks(self._account_id, conversation_ids)
+
+    def _messages_after(self, conversation_id: int, after: int) -> tuple[list[Message], int, bool]:
+        """Messages after ``after``, ascending, page by page; the id read up to; whether the deadline cut it."""
+        collected: list[Message] = []
+        through = after
+        for _ in range(self._settings.max_message_pages):
+            try:
+                page = self._client.messages_after(conversation_id, through)
+            except ChatwootNotFound:
+                break  # deleted since the list was read: the next full pass finds it gone
+            if not page.items:
+                break
+            collected.extend(page.items)
+            through = max(through, *(m.id for m in page.items))
+            if len(page.items) < self._settings.messages_page_size:
+                break
+            if self._budget.exhausted():
+                return collected, through, True
+        return collected, through, False
+
+    def _mark_failures(self, conn: Connection, failures: Sequence[tuple[int, str]]) -> None:
+        if not failures:
+            return
+        repo = ConversationRepository(conn)
+        # A sync error can only follow syncing (the database refuses anything else).
+        repo.set_sync_status(self._account_id, [cid for cid, _ in failures], "syncing")
+        for conversation_id, error in failures:
+            repo.set_sync_status(self._account_id, [conversation_id], "error", error=error)
+
+    def _save(self, progress: SyncProgress) -> None:
+        with self._database.transaction() as conn:
+            saved = SyncRepository(conn).save_progress(
+                self._integration.id, self._owner, progress.model_dump_json(), self._lease_until()
+            )
+        if not saved:
+            raise LeaseLost(f"integration {self._integration.id}: the sync lease was taken by another run")
+
+    def _count(
+        self,
+        conversations: Sequence[Conversation],
+        batch: _Batch,
+        marks: dict[int, MirrorMark],
+        outcomes: Sequence[UpsertOutcome],
+        contacts_written: int,
+        messages_inserted: int,
+    ) -> None:
+        report = self._report
+        report.conversations_seen += len(conversations)
+        for state in batch.states:
+            mark = marks.get(state.conversation_id)
+            if mark is None:
+                report.conversations_created += 1
+                report.conversations_written += 1
+            elif mark.deleted_by != "api" and state.chatwoot_updated_at > mark.chatwoot_updated_at:
+                report.conversations_written += 1
+        report.conversations_restored += sum(1 for o in outcomes if _restored(o))
+        report.conversations_failed += len(batch.failures)
+        report.contacts_written += contacts_written
+        report.messages_inserted += messages_inserted
+        if batch.states:
+            report.upsert_round_trips += 1
+
+
+def _restored(outcome: UpsertOutcome) -> bool:
+    previous, current = outcome.previous or {}, outcome.current or {}
+    return bool(previous.get("deleted")) and not current.get("deleted")
+
+
+def _mapping_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        where = ".".join(str(part) for part in errors[0]["loc"]) if errors else ""
+        text = f"cannot map Chatwoot's conversation: {where}: {errors[0]['msg'] if errors else 'invalid'}"
+    else:
+        text = f"cannot map Chatwoot's conversation: {exc}"
+    return text[:_MAX_ERROR_CHARS]
+
+
+def _chunks(items: Sequence[Conversation], size: int) -> Iterator[Sequence[Conversation]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
