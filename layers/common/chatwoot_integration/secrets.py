@@ -14,11 +14,13 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from .db import Connection, Database
+if TYPE_CHECKING:
+    # Annotations only: the webhook function imports this module and must not load psycopg (cold start).
+    from .db import Connection, Database
 
 
 class IntegrationSecret(BaseModel):
@@ -194,9 +196,10 @@ def utcnow() -> datetime:
 
 def secret_store_from_settings() -> SecretStore:
     from .config import get_settings  # noqa: PLC0415
-    from .db import get_database  # noqa: PLC0415
 
     settings = get_settings()
     if settings.secrets_backend == "secretsmanager":
         return SecretsManagerStore(settings.integration_secrets_prefix)
+    from .db import get_database  # noqa: PLC0415 - only the local backend needs the database (and psycopg)
+
     return DatabaseSecretStore(get_database())

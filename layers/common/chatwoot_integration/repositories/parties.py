@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..db import Connection
 from ..models.party import Contact, PartyLink
+from ._sql import to_json
 
 
 class PartyRepository:
@@ -24,6 +26,25 @@ class PartyRepository:
             contact.model_dump(),
         )
         return cur.rowcount > 0
+
+    def insert_contacts(self, contacts: Sequence[Contact]) -> list[int]:
+        """Store the contacts not known yet; returns the ids of those that were new.
+
+        For contact data that comes as a snapshot inside another event (a conversation's ``meta.sender``): such
+        a snapshot may be older than what is stored, so it never overwrites.
+        """
+        if not contacts:
+            return []
+        rows = self._conn.execute(
+            "INSERT INTO contatos_chatwoot (account_id, contact_id, name, email, phone_number, identifier)"
+            " SELECT account_id, contact_id, name, email, phone_number, identifier"
+            " FROM jsonb_to_recordset(%s::jsonb) AS t(account_id integer, contact_id integer, name text, email text,"
+            " phone_number text, identifier text)"
+            " ORDER BY account_id, contact_id"
+            " ON CONFLICT (account_id, contact_id) DO NOTHING RETURNING contact_id",
+            (to_json([c.model_dump() for c in contacts]),),
+        ).fetchall()
+        return [r["contact_id"] for r in rows]
 
     def get_contact(self, account_id: int, contact_id: int) -> Contact | None:
         row = self._conn.execute(

@@ -37,9 +37,10 @@ class ChangePublisher:
     def publish_pending(self, *, max_events: int = 500) -> int:
         published = 0
         while published < max_events:
+            limit = min(100, max_events - published)
             with self._database.transaction() as conn:
                 repo = ChangeRepository(conn)
-                batch = repo.unpublished(limit=min(100, max_events - published))
+                batch = repo.unpublished(limit=limit)
                 if not batch:
                     break
                 sent = self._send(batch)
@@ -47,6 +48,8 @@ class ChangePublisher:
             published += len(sent)
             if len(sent) < len(batch):
                 break  # the bus refused some: leave them for the next run
+            if len(batch) < limit:
+                break  # that was all of it; asking again would only cost a transaction
         return published
 
     def _send(self, batch: list[Change]) -> list[int]:
