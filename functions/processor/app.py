@@ -1,7 +1,16 @@
-"""processor function (filled in by its issue)."""
+"""Processor function: applies queued Chatwoot deliveries to the mirror (SQS batch, partial failures)."""
+
+from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"statusCode": 501, "body": '{"error": {"code": "not_implemented", "message": "not implemented"}}'}
+from chatwoot_integration.ingest.batch import handle_sqs_batch
+from chatwoot_integration.observability import logger, metrics
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_sqs_batch(event, context)

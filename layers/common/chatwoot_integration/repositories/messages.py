@@ -1,0 +1,145 @@
+"""SQL for messages: one row per Chatwoot message id.
+
+Counters and the conversation's last message are kept by triggers on ``mensagens_chatwoot`` that fire when a
+row is inserted, so a message must be inserted exactly once, whatever the order and repetition of its
+deliveries. Updates change only what an edit can change (content, content type, deletion); a deleted
+message stays deleted, so a late, older delivery never brings it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..db import Connection
+from ._sql import to_json
+
+MessageType = Literal["incoming", "outgoing", "activity", "template"]
+
+_COLUMNS = (
+    "account_id",
+    "message_id",
+    "conversation_id",
+    "message_type",
+    "private",
+    "content_type",
+    "content",
+    "sender_type",
+    "sender_id",
+    "deleted",
+    "chatwoot_created_at",
+)
+_RECORDSET_TYPES = """
+    account_id integer, message_id bigint, conversation_id integer, message_type text, private boolean,
+    content_type text, content text, sender_type text, sender_id integer, deleted boolean,
+    chatwoot_created_at timestamptz
+"""
+_INSERT = f"""
+INSERT INTO mensagens_chatwoot AS m ({", ".join(_COLUMNS)})
+VALUES ({", ".join(f"%({c})s" for c in _COLUMNS)})
+"""
+_INSERT_NEW = f"""
+INSERT INTO mensagens_chatwoot ({", ".join(_COLUMNS)})
+SELECT {", ".join(_COLUMNS)} FROM jsonb_to_recordset(%s::jsonb) AS t({_RECORDSET_TYPES})
+ORDER BY account_id, message_id
+ON CONFLICT (account_id, message_id) DO NOTHING
+RETURNING message_id
+"""
+
+
+class MessageRecord(BaseModel):
+    """A message as the mirror stores it; ``content`` is None when the integration keeps no content."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account_id: int = Field(gt=0)
+    message_id: int = Field(gt=0)
+    conversation_id: int = Field(gt=0)
+    message_type: MessageType
+    private: bool = False
+    content_type: str | None = None
+    content: str | None = None
+    sender_type: str | None = None
+    sender_id: int | None = None
+    deleted: bool = False
+    chatwoot_created_at: datetime
+
+
+class StoredMessage(MessageRecord):
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessageWrite(BaseModel):
+    """What a write did: ``inserted`` (a new message id) or ``changed`` (an existing row edited)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    inserted: bool
+    changed: bool
+
+
+class MessageRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def insert_once(self, message: MessageRecord) -> bool:
+        """Insert the message unless its id is already stored; True when it was new."""
+        return bool(self.insert_new([message]))
+
+    def insert_new(self, messages: Sequence[MessageRecord]) -> set[int]:
+        """Insert the messages whose ids are not stored yet (one statement); returns the ids inserted."""
+        if not messages:
+            return set()
+        rows = self._conn.execute(
+            _INSERT_NEW,
+            (to_json([m.model_dump(mode="json") for m in messages]),),
+        ).fetchall()
+        return {r["message_id"] for r in rows}
+
+    def upsert_edit(self, message: MessageRecord) -> MessageWrite:
+        """Apply an edit (``message_updated``): insert the message if it is not stored yet, else update it.
+
+        Type, privacy, sender and creation time never change after the insert (the counters were computed
+        from them). Deletion is sticky and clears the content.
+        """
+        row = self._conn.execute(
+            _INSERT
+            + """
+            ON CONFLICT (account_id, message_id) DO UPDATE SET
+                deleted = m.deleted OR EXCLUDED.deleted,
+                content = CASE WHEN m.deleted OR EXCLUDED.deleted THEN NULL ELSE EXCLUDED.content END,
+                content_type = CASE WHEN m.deleted THEN m.content_type ELSE EXCLUDED.content_type END
+            WHERE (m.deleted, m.content, m.content_type) IS DISTINCT FROM (
+                m.deleted OR EXCLUDED.deleted,
+                CASE WHEN m.deleted OR EXCLUDED.deleted THEN NULL ELSE EXCLUDED.content END,
+                CASE WHEN m.deleted THEN m.content_type ELSE EXCLUDED.content_type END)
+            RETURNING (m.xmax = 0) AS inserted
+            """,
+            message.model_dump(),
+        ).fetchone()
+        if row is None:
+            return MessageWrite(inserted=False, changed=False)
+        return MessageWrite(inserted=bool(row["inserted"]), changed=True)
+
+    def get(self, account_id: int, message_id: int) -> StoredMessage | None:
+        row = self._conn.execute(
+            "SELECT * FROM mensagens_chatwoot WHERE account_id = %s AND message_id = %s", (account_id, message_id)
+        ).fetchone()
+        return _stored(row) if row else None
+
+    def list_for_conversation(self, account_id: int, conversation_id: int) -> list[StoredMessage]:
+        """The conversation's messages in Chatwoot's order (creation time, then id)."""
+        rows = self._conn.execute(
+            "SELECT * FROM mensagens_chatwoot WHERE account_id = %s AND conversation_id = %s"
+            " ORDER BY chatwoot_created_at, message_id",
+            (account_id, conversation_id),
+        ).fetchall()
+        return [_stored(r) for r in rows]
+
+
+def _stored(row: dict[str, Any]) -> StoredMessage:
+    return StoredMessage.model_validate({k: row[k] for k in StoredMessage.model_fields})
