@@ -1,0 +1,336 @@
+"""Webhook ingestion: signed deliveries through the webhook handler, the processor handler and PostgreSQL.
+
+Measured in one run, on one database:
+
+- ingest: 5,000 mixed signed events (500 conversations, each created, messaged, assigned, answered with a
+  private note, resolved, with the typing and ``contact_updated`` noise Chatwoot sends along). Each event goes
+  through the webhook function's handler (signature check, enqueue) onto an in-memory queue; every 10 events
+  (the SQS batch size of the template) the processor function's handler applies the batch, one transaction
+  per record. Per-event time = its webhook call + its share of the batch.
+- the limit: single-row upserts into ``conversas_chatwoot`` through psycopg, each in its own transaction, on a
+  connection with the same settings as the processor's (a plain ``INSERT … ON CONFLICT DO UPDATE``).
+- the webhook handler alone (verify + enqueue to an in-memory queue): time per request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from chatwoot_integration.db import Database
+from chatwoot_integration.ingest.queue import MemoryIngestQueue
+from chatwoot_integration.ingest.receive import WebhookReceiver, set_receiver
+from chatwoot_integration.ingest.record import sqs_event
+from chatwoot_integration.observability import logger
+from chatwoot_integration.repositories.integrations import IntegrationRepository
+from chatwoot_integration.secrets import CachedSecrets, DatabaseSecretStore
+from tests.fixtures.chatwoot_payloads import (
+    contact_payload,
+    conversation_payload,
+    load_fixture,
+    message_payload,
+    raw_body,
+    webhook_headers,
+)
+
+from .harness import REPO_ROOT, BenchContext, Result, median, percentile
+
+EVENTS = 5_000
+CONVERSATIONS = 500
+BATCH_SIZE = 10
+CONCURRENT_CONVERSATIONS = 25
+WEBHOOK_ONLY_REQUESTS = 3_000
+ACCOUNT_ID = 3
+SECRET = "bench-webhook-secret-5d1f0a"
+NOW = 1781700000
+BASE = datetime(2026, 6, 17, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class _Context:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "bench"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def run(ctx: BenchContext) -> list[Result]:
+    webhook = _load_handler("webhook")
+    processor = _load_handler("processor")
+    bodies = mixed_events()
+    with ctx.fresh_database("bench_ingest") as database, _quiet():
+        integration_id = _create_integration(database)
+        ingest = _ingest(database, webhook, processor, integration_id, bodies)
+        limit = _single_row_upserts(database, len(bodies))
+        webhook_alone = _webhook_alone(database, webhook, integration_id, bodies[:WEBHOOK_ONLY_REQUESTS])
+        _check_applied(database, integration_id, len(bodies))
+    set_receiver(None)
+    rate = len(bodies) / ingest.total_seconds
+    limit_rate = len(bodies) / limit
+    print(
+        f"ingest: {rate:,.0f} events/s, p50 {ingest.p50_ms:.2f} ms, p99 {ingest.p99_ms:.2f} ms per event; "
+        f"limit: {limit_rate:,.0f} single-row upserts/s; webhook alone: p99 {webhook_alone:.3f} ms per request"
+    )
+    return [
+        Result(name="ingest events/s", value=rate, unit="events/s"),
+        Result(name="ingest p50 per event", value=ingest.p50_ms, unit="ms"),
+        Result(name="ingest p99 per event", value=ingest.p99_ms, unit="ms"),
+        Result(name="single-row upserts/s into conversas_chatwoot", value=limit_rate, unit="upserts/s"),
+        Result.compared("ingest events/s vs single-row upserts/s", rate, "events/s", limit_rate, ">= 0.5"),
+        Result(name="webhook handler alone p99 (verify + enqueue)", value=webhook_alone, unit="ms"),
+    ]
+
+
+def mixed_events(conversations: int = CONVERSATIONS, seed: int = 7) -> list[bytes]:
+    """Ten deliveries per conversation, conversations interleaved as if 25 were active at once."""
+    lives = [_conversation_life(1000 + n, 900_000 + n) for n in range(conversations)]
+    rng = random.Random(seed)
+    events: list[bytes] = []
+    active: list[Iterator[bytes]] = []
+    pending = iter(lives)
+    while True:
+        while len(active) < CONCURRENT_CONVERSATIONS:
+            life = next(pending, None)
+            if life is None:
+                break
+            active.append(iter(life))
+        if not active:
+            return events
+        current = rng.choice(active)
+        body = next(current, None)
+        if body is None:
+            active.remove(current)
+        else:
+            events.append(body)
+
+
+def _conversation_life(conversation_id: int, contact_id: int) -> list[bytes]:
+    start = 1781691130 + (conversation_id - 1000) * 7
+    first_message = conversation_id * 10
+
+    def state(step: int, event: str | None, **values: Any) -> dict[str, Any]:
+        return conversation_payload(
+            conversation_id=conversation_id,
+            contact_id=contact_id,
+            event=event,
+            updated_at=start + step + 0.123456,
+            last_activity_at=start + min(step, 3),
+            messages=[],
+            **values,
+        )
+
+    def iso(offset: int) -> str:
+        return (datetime.fromtimestamp(start + offset, UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    typing = load_fixture("conversation_typing_on")
+    typing["conversation"] = state(1, None)
+    noise = contact_payload(
+        contact_id=contact_id,
+        event="contact_updated",
+        changed_attributes=[{"last_activity_at": {"previous_value": iso(0), "current_value": iso(1)}}],
+    )
+    assigned: dict[str, Any] = {"assignee_id": 21, "labels": ["billing"]}
+    bodies = [
+        state(0, "conversation_created", waiting_since=start),
+        message_payload(
+            conversation_id=conversation_id, message_id=first_message, created_at=iso(1), conversation=state(1, None)
+        ),
+        noise,
+        typing,
+        state(2, "conversation_updated", **assigned),
+        message_payload(
+            conversation_id=conversation_id,
+            message_id=first_message + 1,
+            message_type="outgoing",
+            sender="user",
+            content="We are looking into it.",
+            created_at=iso(3),
+            conversation=state(3, None, **assigned),
+        ),
+        message_payload(
+            conversation_id=conversation_id,
+            message_id=first_message + 2,
+            message_type="outgoing",
+            sender="user",
+            private=True,
+            content="Refund ticket opened.",
+            created_at=iso(3),
+            conversation=state(3, None, **assigned),
+        ),
+        state(4, "conversation_status_changed", status="resolved", **assigned),
+        state(4, "conversation_updated", status="resolved", **assigned),
+        message_payload(
+            conversation_id=conversation_id,
+            message_id=first_message + 3,
+            content="Thanks!",
+            created_at=iso(5),
+            conversation=state(5, None, status="resolved", **assigned),
+        ),
+    ]
+    return [raw_body(body) for body in bodies]
+
+
+@dataclass
+class _IngestTimes:
+    total_seconds: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _ingest(
+    database: Database, webhook: ModuleType, processor: ModuleType, integration_id: int, bodies: list[bytes]
+) -> _IngestTimes:
+    queue = MemoryIngestQueue()
+    set_receiver(_receiver(database, queue))
+    context = _Context()
+    events = [_signed_event(body, integration_id, n) for n, body in enumerate(bodies)]
+    per_event: list[float] = []
+    started = time.perf_counter()
+    for start in range(0, len(events), BATCH_SIZE):
+        chunk = events[start : start + BATCH_SIZE]
+        webhook_times = []
+        for event in chunk:
+            before = time.perf_counter()
+            response = webhook.lambda_handler(event, context)
+            webhook_times.append(time.perf_counter() - before)
+            if response["statusCode"] != 202:
+                raise RuntimeError(f"webhook answered {response['statusCode']}: {response['body']}")
+        before = time.perf_counter()
+        result = processor.lambda_handler(sqs_event(queue.drain()), context)
+        batch_time = time.perf_counter() - before
+        if result["batchItemFailures"]:
+            raise RuntimeError(f"processor reported failures: {result['batchItemFailures']}")
+        per_event.extend(w + batch_time / len(chunk) for w in webhook_times)
+    total = time.perf_counter() - started
+    return _IngestTimes(total, median(per_event) * 1000, percentile(per_event, 0.99) * 1000)
+
+
+_LIMIT_UPSERT = """
+INSERT INTO conversas_chatwoot AS c (account_id, conversation_id, inbox_id, contact_id, status, assignee_id, labels,
+    unread_count, last_activity_at, waiting_since, chatwoot_created_at, chatwoot_updated_at)
+VALUES (%(account_id)s, %(conversation_id)s, 7, %(contact_id)s, %(status)s, NULL, %(labels)s, 1,
+    %(at)s, %(at)s, %(created)s, %(at)s)
+ON CONFLICT (account_id, conversation_id) DO UPDATE SET
+    status = EXCLUDED.status, labels = EXCLUDED.labels, unread_count = EXCLUDED.unread_count,
+    last_activity_at = EXCLUDED.last_activity_at, waiting_since = EXCLUDED.waiting_since,
+    chatwoot_updated_at = EXCLUDED.chatwoot_updated_at
+"""
+
+
+def _single_row_upserts(database: Database, count: int) -> float:
+    """Seconds for ``count`` single-row upserts, each its own transaction (new conversations and updates)."""
+    conn = database.connection()
+    statuses = ("open", "pending", "resolved")
+    started = time.perf_counter()
+    for n in range(count):
+        at = BASE + timedelta(seconds=n)
+        with conn.transaction():
+            conn.execute(
+                _LIMIT_UPSERT,
+                {
+                    "account_id": ACCOUNT_ID,
+                    "conversation_id": 500_000 + n % CONVERSATIONS,
+                    "contact_id": 800_000 + n % CONVERSATIONS,
+                    "status": statuses[n % 3],
+                    "labels": ["billing"] if n % 2 else [],
+                    "at": at,
+                    "created": BASE,
+                },
+            )
+    return time.perf_counter() - started
+
+
+def _webhook_alone(database: Database, webhook: ModuleType, integration_id: int, bodies: list[bytes]) -> float:
+    """p99 in milliseconds of the webhook handler with an in-memory queue (no processor)."""
+    queue = MemoryIngestQueue()
+    set_receiver(_receiver(database, queue))
+    context = _Context()
+    events = [_signed_event(body, integration_id, n + 10_000_000) for n, body in enumerate(bodies)]
+    times = []
+    for event in events:
+        before = time.perf_counter()
+        webhook.lambda_handler(event, context)
+        times.append(time.perf_counter() - before)
+    if len(queue.drain()) != len(events):
+        raise RuntimeError("the webhook did not queue every delivery")
+    return percentile(times, 0.99) * 1000
+
+
+def _receiver(database: Database, queue: MemoryIngestQueue) -> WebhookReceiver:
+    return WebhookReceiver(CachedSecrets(DatabaseSecretStore(database), 300), queue, clock=lambda: float(NOW))
+
+
+def _signed_event(body: bytes, integration_id: int, n: int) -> dict[str, Any]:
+    headers = webhook_headers(body, SECRET, NOW, delivery_id=f"bench-{n:08d}")
+    return {
+        "version": "2.0",
+        "routeKey": "POST /webhooks/chatwoot/{integration_id}",
+        "rawPath": f"/webhooks/chatwoot/{integration_id}",
+        "rawQueryString": "",
+        "headers": {name.lower(): value for name, value in headers.items()},
+        "pathParameters": {"integration_id": str(integration_id)},
+        "requestContext": {"http": {"method": "POST", "path": f"/webhooks/chatwoot/{integration_id}"}},
+        "isBase64Encoded": False,
+        "body": body.decode(),
+    }
+
+
+def _create_integration(database: Database) -> int:
+    with database.transaction() as conn:
+        integration = IntegrationRepository(conn).insert(
+            {
+                "name": "Bench",
+                "base_url": "http://127.0.0.1:3100",
+                "account_id": ACCOUNT_ID,
+                "credentials": {"api_token": "bench-token", "webhook_secret": SECRET},
+            }
+        )
+    return integration.id
+
+
+def _check_applied(database: Database, integration_id: int, expected: int) -> None:
+    with database.transaction() as conn:
+        rows = conn.execute(
+            "SELECT status, count(*) AS n FROM entregas_webhook_chatwoot WHERE integration_id = %s GROUP BY status",
+            (integration_id,),
+        ).fetchall()
+    counts = {row["status"]: row["n"] for row in rows}
+    if sum(counts.values()) < expected or counts.get("failed") or counts.get("rejected"):
+        raise RuntimeError(f"unexpected delivery outcomes: {counts}")
+
+
+def _load_handler(function: str) -> ModuleType:
+    path = REPO_ROOT / "functions" / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"_bench_{function}_app", Path(path))
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Per-delivery info logs and per-invocation metric lines off the console while measuring."""
+    level = logger.log_level
+    logger.setLevel("WARNING")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logger.setLevel(level)
