@@ -1,0 +1,87 @@
+"""``make run``: Chatwoot's signed webhook over HTTP reaches the mirror through the local API Gateway, the
+webhook function and, with no queue, the processor in-process."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from chatwoot_integration.config import get_settings
+from chatwoot_integration.ingest.receive import set_receiver
+from localdev.postgres import PostgresHandle, recreate_database
+from localdev.run import LocalRunner
+from localdev.settings import LocalSettings
+from tests.fixtures.chatwoot_payloads import load_fixture, raw_body, webhook_headers
+
+WEBHOOK_SECRET = "make-run-webhook-secret"
+HANDLER_ENVIRONMENT = (
+    "DATABASE_URL",
+    "PUBLIC_BASE_URL",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "INGEST_QUEUE_URL",
+    "SECRETS_BACKEND",
+)
+
+
+@pytest.fixture
+def runner_database(postgres_server: PostgresHandle, worker_id: str) -> str:
+    name = f"chatwoot_webhook_run_{worker_id}"
+    recreate_database(postgres_server.url, name)
+    return postgres_server.url_for(name)
+
+
+@pytest.fixture
+def runner(runner_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalRunner]:
+    for name in HANDLER_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    settings = LocalSettings.from_environ(
+        {
+            "DATABASE_URL": runner_database,
+            "PORT": "0",
+            "SYNC_INTERVAL_SECONDS": "0",
+            "CHATWOOT_BASE_URL": "http://127.0.0.1:3999",
+            "CHATWOOT_ACCOUNT_ID": "3",
+            "CHATWOOT_API_TOKEN": "local-api-token",
+            "CHATWOOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        }
+    )
+    set_receiver(None)
+    local = LocalRunner(settings, out=io.StringIO())
+    try:
+        local.start()
+        yield local
+    finally:
+        local.stop()
+        set_receiver(None)
+        get_settings.cache_clear()
+
+
+def test_a_signed_webhook_posted_to_make_run_lands_in_the_mirror(runner: LocalRunner, runner_database: str) -> None:
+    with psycopg.connect(runner_database) as conn:
+        row = conn.execute("SELECT id FROM integracoes_chatwoot WHERE account_id = 3").fetchone()
+    assert row is not None
+    url = f"{runner.url}/webhooks/chatwoot/{row[0]}"
+    body = raw_body(load_fixture("message_created_incoming"))
+
+    accepted = httpx.post(
+        url, content=body, headers=webhook_headers(body, WEBHOOK_SECRET, int(time.time())), timeout=30
+    )
+    forged = httpx.post(
+        url, content=body, headers=webhook_headers(body, "not-the-secret", int(time.time())), timeout=30
+    )
+
+    assert accepted.status_code == 202
+    assert accepted.json()["status"] == "accepted"
+    assert forged.status_code == 401
+    assert forged.json() == {"error": {"code": "unauthorized", "message": "the delivery could not be authenticated"}}
+    with psycopg.connect(runner_database) as conn:
+        mirrored = conn.execute(
+            "SELECT conversation_id, messages_count FROM conversas_chatwoot WHERE account_id = 3"
+        ).fetchall()
+    assert mirrored == [(1043, 1)]
