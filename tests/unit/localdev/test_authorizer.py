@@ -34,7 +34,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "role": "agent",
         "accounts": [1, 2],
         "iat": now,
-        "exp": now + 600,
+        "exp": now + 3600,
     }
     values.update(overrides)
     return {name: value for name, value in values.items() if value is not None}
