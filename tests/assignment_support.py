@@ -75,8 +75,7 @@ class Office:
             )
             .fetchone()
         )
-        assert row is not None
-        return row["assignee_id"]
+        return None if row is None else row["assignee_id"]
 
     def set_local(self, agent_id: int, **values: Any) -> None:
         with self.db.transaction() as conn:

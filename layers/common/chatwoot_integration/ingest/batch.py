@@ -19,7 +19,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ..config import get_settings
 from ..db import get_database
 from ..observability import logger
+from ..secrets import secret_store_from_settings
+from ..services.assignment import AssignmentService
 from ..services.changes import ChangePublisher
+from ..services.chatwoot_clients import ChatwootClients
 from . import telemetry
 from .process import DeliveryProcessor, DeliveryResult
 from .record import IngestRecord, MalformedRecord
@@ -37,6 +40,7 @@ def handle_sqs_batch(
     *,
     processor: DeliveryProcessor | None = None,
     publisher: Publisher | None = None,
+    assignment: AssignmentService | None = None,
 ) -> dict[str, Any]:
     """Apply every record of an SQS event; return the partial batch response (``batchItemFailures``).
 
@@ -67,10 +71,33 @@ def handle_sqs_batch(
     # A fresh processor per batch: Powertools' processor keeps per-batch state and local runs share containers.
     batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response: dict[str, Any] = dict(process_partial_response(event, record_handler, batch, context))
-    if any(isinstance(outcome, DeliveryResult) and outcome.changes for outcome in outcomes.values()):
+    changed = [o for o in outcomes.values() if isinstance(o, DeliveryResult) and o.changes]
+    if changed:
+        react_with_assignment(assignment or get_assignment(), changed, context)
         # Nothing new, nothing to publish: a backlog left by a failed publication waits for the next change.
         publish_changes(publisher or get_publisher())
     return response
+
+
+def react_with_assignment(
+    assignment: AssignmentService, changed: list[DeliveryResult], context: LambdaContext | None
+) -> None:
+    """Smart assignment after the batch committed: never part of a delivery's fate (a failure here is logged;
+    the next sync's backstop assigns what is still waiting)."""
+    by_account: dict[int, set[int]] = {}
+    for result in changed:
+        if result.account_id is not None and result.conversation_id is not None:
+            by_account.setdefault(result.account_id, set()).add(result.conversation_id)
+    if context is not None:
+        assignment.set_deadline_from(context)
+    for account_id, conversation_ids in by_account.items():
+        try:
+            assignment.react_to_changes(account_id, sorted(conversation_ids))
+        except Exception as error:
+            logger.warning(
+                "assignment after webhooks failed; the next sync retries",
+                extra={"account_id": account_id, "error_type": type(error).__name__},
+            )
 
 
 def _receive_count(record: SQSRecord) -> int:
@@ -90,6 +117,13 @@ def publish_changes(publisher: Publisher) -> int:
 def get_processor() -> DeliveryProcessor:
     """A processor for one batch, on the process-wide database (whose connection is the per-container cache)."""
     return DeliveryProcessor(get_database(), remember_integrations=True)
+
+
+@cache
+def get_assignment() -> AssignmentService:
+    """One per container: its Chatwoot clients (and their connections) outlive the invocation."""
+    database = get_database()
+    return AssignmentService(database, ChatwootClients(database, secret_store_from_settings()))
 
 
 def get_publisher() -> ChangePublisher:

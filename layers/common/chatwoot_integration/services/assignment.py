@@ -23,7 +23,7 @@ from ..observability import logger
 from ..repositories.assignment import AssignmentRepository
 from ..repositories.changes import ChangeRepository
 from ..repositories.integrations import IntegrationRepository
-from .chatwoot_clients import ChatwootClients
+from .chatwoot_clients import ChatwootClients, deadline_from_context
 
 Trigger = Literal["created", "reopened", "manual", "backstop", "agent_offline"]
 ACTOR = "assignment"
@@ -73,6 +73,10 @@ class AssignmentService:
         self._database = database
         self._clients = clients
         self._on_error = on_error
+
+    def set_deadline_from(self, context: Any, *, margin_seconds: float = 2.0) -> None:
+        """Chatwoot calls made for this invocation stop before the Lambda's deadline."""
+        self._clients.set_deadline(deadline_from_context(context, margin_seconds=margin_seconds))
 
     # Entry points ------------------------------------------------------------------------------------
 
@@ -155,6 +159,51 @@ class AssignmentService:
                 integration, client, conversation_id, trigger="agent_offline", actor=ACTOR, exclude=[agent_id]
             )
             (report.assigned if outcome.assigned else report.waiting).append(conversation_id)
+        return report
+
+    def react_to_changes(
+        self, account_id: int, conversation_ids: Sequence[int], *, backstop_limit: int = 20
+    ) -> BackstopReport:
+        """After webhooks changed conversations: assign those now open and unassigned (created or reopened, not a
+        bot's), hand on those reopened while their assignee is offline (when the policy says so), and run a short
+        backstop when a change may have freed capacity (a conversation resolved, snoozed or unassigned)."""
+        report = BackstopReport()
+        integration, client = self._clients.for_account(account_id)
+        policy = integration.assignment_policy
+        if not policy.enabled or not conversation_ids:
+            return report
+        with self._database.transaction() as conn:
+            rows = conn.execute(
+                "SELECT c.conversation_id, c.status, c.assignee_id, c.agent_bot_id, u.availability AS assignee_availability"
+                " FROM conversas_chatwoot c LEFT JOIN usuarios_chatwoot u"
+                " ON u.account_id = c.account_id AND u.agent_id = c.assignee_id"
+                " WHERE c.account_id = %s AND c.conversation_id = ANY(%s) AND c.deleted_at IS NULL"
+                " ORDER BY COALESCE(c.waiting_since, c.chatwoot_created_at), c.conversation_id",
+                (account_id, sorted(set(conversation_ids))),
+            ).fetchall()
+        freed = False
+        for row in rows:
+            cid, status, assignee = row["conversation_id"], row["status"], row["assignee_id"]
+            if status == "open" and assignee is None and row["agent_bot_id"] is None:
+                outcome = self._assign(integration, client, cid, trigger="created", actor=ACTOR)
+            elif (
+                status == "open"
+                and assignee is not None
+                and policy.reassign_when_offline
+                and (row["assignee_availability"] == "offline")
+            ):
+                outcome = self._assign(
+                    integration, client, cid, trigger="agent_offline", actor=ACTOR, exclude=[assignee]
+                )
+            else:
+                freed = freed or status in ("resolved", "snoozed") or assignee is None
+                continue
+            (report.assigned if outcome.assigned else report.waiting).append(cid)
+        if freed:
+            more = self.backstop(account_id, limit=backstop_limit)
+            report.assigned += more.assigned
+            report.waiting += more.waiting
+            report.failed += more.failed
         return report
 
     # The transaction ---------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -15,6 +17,12 @@ from ..repositories.integrations import IntegrationRepository
 from ..secrets import SecretStore
 
 ClientFactory = Callable[[Integration, str, Callable[[], float | None]], ChatwootClient]
+
+
+def deadline_from_context(context: Any, *, margin_seconds: float) -> Callable[[], float | None]:
+    """The monotonic time by which Chatwoot calls must be done: the invocation's remaining time less a margin."""
+    ends_at = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - margin_seconds
+    return lambda: ends_at
 
 
 def default_client_factory(http: httpx.Client | None = None) -> ClientFactory:
