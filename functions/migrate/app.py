@@ -1,7 +1,26 @@
-"""migrate function (filled in by its issue)."""
+"""Migrate function: applies pending SQL migrations (invoked once after each deploy).
 
+The SQL files travel with the function (``sql/`` next to this file, a copy of the repository's top-level
+``sql/`` made by ``sam build``); the runner is the same one ``make migrate`` and the tests use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"statusCode": 501, "body": '{"error": {"code": "not_implemented", "message": "not implemented"}}'}
+from chatwoot_integration.db import get_database
+from chatwoot_integration.migrations import apply_migrations, load_migrations
+from chatwoot_integration.observability import logger
+
+MIGRATIONS = Path(__file__).resolve().parent / "sql"
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    applied = apply_migrations(get_database().connection(), MIGRATIONS)
+    latest = max((m.version for m in load_migrations(MIGRATIONS)), default=0)
+    logger.info("migrations applied", extra={"applied": applied, "schema_version": latest})
+    return {"applied": applied, "schema_version": latest}
