@@ -16,8 +16,14 @@ from ..models.party import Contact, PartyLink
 LabelText = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\s,]+$")]
 
 
+class Schema(BaseModel):
+    """Response bodies; built on first use, so a container pays only for the routes it serves."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ConversationPatch(Body):
@@ -47,7 +53,7 @@ class AgentPatch(Body):
     user_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-class AgentSummary(BaseModel):
+class AgentSummary(Schema):
     agent_id: int
     name: str
     email: str | None
@@ -60,22 +66,22 @@ class ConversationDetail(Conversation):
     party: PartyLink | None = None
 
 
-class ConversationList(BaseModel):
+class ConversationList(Schema):
     items: list[Conversation]
     next_cursor: str | None
 
 
-class AgentList(BaseModel):
+class AgentList(Schema):
     items: list[Agent]
 
 
-class AssignmentResult(BaseModel):
+class AssignmentResult(Schema):
     conversation_id: int
     assignee: AgentSummary
     reason: str
 
 
-class ChangeItem(BaseModel):
+class ChangeItem(Schema):
     cursor: str
     type: str
     account_id: int
@@ -86,6 +92,6 @@ class ChangeItem(BaseModel):
     data: dict[str, Any]
 
 
-class ChangeFeed(BaseModel):
+class ChangeFeed(Schema):
     items: list[ChangeItem]
     next_cursor: str | None

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, get_args
 
 import httpx
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from chatwoot_integration.chatwoot.errors import (
     ChatwootError,
@@ -74,20 +74,22 @@ DEFAULT_POLICY = RetryPolicy()
 DEFAULT_DIRECTORY_TTL = 60.0
 
 T = TypeVar("T")
+_DEFERRED = ConfigDict(defer_build=True)
 
+# Schemas are built on first use (cold start): a function calls only a few of these endpoints.
 _AGENT = TypeAdapter(Agent)
-_AGENTS = TypeAdapter(list[Agent])
-_OPTIONAL_AGENT = TypeAdapter(Agent | None)
-_TEAMS = TypeAdapter(list[Team])
-_OPTIONAL_TEAM = TypeAdapter(Team | None)
-_INBOXES = TypeAdapter(list[Inbox])
+_AGENTS: TypeAdapter[list[Agent]] = TypeAdapter(list[Agent], config=_DEFERRED)
+_OPTIONAL_AGENT: TypeAdapter[Agent | None] = TypeAdapter(Agent | None, config=_DEFERRED)
+_TEAMS: TypeAdapter[list[Team]] = TypeAdapter(list[Team], config=_DEFERRED)
+_OPTIONAL_TEAM: TypeAdapter[Team | None] = TypeAdapter(Team | None, config=_DEFERRED)
+_INBOXES: TypeAdapter[list[Inbox]] = TypeAdapter(list[Inbox], config=_DEFERRED)
 _CONTACT = TypeAdapter(Contact)
 _CONVERSATION = TypeAdapter(Conversation)
-_CONVERSATIONS = TypeAdapter(list[Conversation])
+_CONVERSATIONS: TypeAdapter[list[Conversation]] = TypeAdapter(list[Conversation], config=_DEFERRED)
 _COUNTS = TypeAdapter(ConversationCounts)
-_MESSAGES = TypeAdapter(list[Message])
+_MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message], config=_DEFERRED)
 _MESSAGES_META = TypeAdapter(MessagesMeta)
-_LABELS = TypeAdapter(list[str])
+_LABELS: TypeAdapter[list[str]] = TypeAdapter(list[str], config=_DEFERRED)
 _TOGGLE_STATUS = TypeAdapter(ToggleStatusResult)
 
 

@@ -81,7 +81,8 @@ Timestamp = Annotated[datetime | None, BeforeValidator(to_utc_datetime)]
 
 
 class ChatwootModel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Built on first use (cold start): most invocations touch a few of these shapes.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Agent(ChatwootModel):

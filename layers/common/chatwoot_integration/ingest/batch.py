@@ -10,7 +10,7 @@ next run publishes what is left).
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -19,13 +19,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ..config import get_settings
 from ..db import get_database
 from ..observability import logger
-from ..secrets import secret_store_from_settings
-from ..services.assignment import AssignmentService
 from ..services.changes import ChangePublisher
-from ..services.chatwoot_clients import ChatwootClients
 from . import telemetry
 from .process import DeliveryProcessor, DeliveryResult
 from .record import IngestRecord, MalformedRecord
+
+if TYPE_CHECKING:
+    from ..services.assignment import AssignmentService
 
 
 class Publisher(Protocol):
@@ -73,21 +73,37 @@ def handle_sqs_batch(
     response: dict[str, Any] = dict(process_partial_response(event, record_handler, batch, context))
     changed = [o for o in outcomes.values() if isinstance(o, DeliveryResult) and o.changes]
     if changed:
-        react_with_assignment(assignment or get_assignment(), changed, context)
+        react_with_assignment(assignment, changed, context)
         # Nothing new, nothing to publish: a backlog left by a failed publication waits for the next change.
         publish_changes(publisher or get_publisher())
     return response
 
 
 def react_with_assignment(
-    assignment: AssignmentService, changed: list[DeliveryResult], context: LambdaContext | None
+    assignment: AssignmentService | None, changed: list[DeliveryResult], context: LambdaContext | None
 ) -> None:
     """Smart assignment after the batch committed: never part of a delivery's fate (a failure here is logged;
-    the next sync's backstop assigns what is still waiting)."""
+    the next sync's backstop assigns what is still waiting). Accounts whose policy is off cost one query, and
+    the Chatwoot client is only loaded once an account needs it."""
     by_account: dict[int, set[int]] = {}
     for result in changed:
         if result.account_id is not None and result.conversation_id is not None:
             by_account.setdefault(result.account_id, set()).add(result.conversation_id)
+    if not by_account:
+        return
+    with get_database().transaction() as conn:
+        enabled = {
+            row["account_id"]
+            for row in conn.execute(
+                "SELECT account_id FROM integracoes_chatwoot WHERE account_id = ANY(%s) AND active"
+                " AND (assignment_policy ->> 'enabled')::boolean",
+                (sorted(by_account),),
+            )
+        }
+    by_account = {account: ids for account, ids in by_account.items() if account in enabled}
+    if not by_account:
+        return
+    assignment = assignment or get_assignment()
     if context is not None:
         assignment.set_deadline_from(context)
     for account_id, conversation_ids in by_account.items():
@@ -122,6 +138,10 @@ def get_processor() -> DeliveryProcessor:
 @cache
 def get_assignment() -> AssignmentService:
     """One per container: its Chatwoot clients (and their connections) outlive the invocation."""
+    from ..secrets import secret_store_from_settings  # noqa: PLC0415 - loads httpx; only when assignment is on
+    from ..services.assignment import AssignmentService  # noqa: PLC0415
+    from ..services.chatwoot_clients import ChatwootClients  # noqa: PLC0415
+
     database = get_database()
     return AssignmentService(database, ChatwootClients(database, secret_store_from_settings()))
 

@@ -27,7 +27,7 @@ from ..config import Settings, get_settings
 from ..errors import DomainError, Unauthorized
 from ..observability import logger
 from ..secrets import CachedSecrets, IntegrationSecret, secret_store_from_settings
-from ..webhooks.payloads import InvalidPayload
+from ..webhooks.errors import InvalidPayload
 from ..webhooks.signature import InvalidSignature, check_signature, verify_legacy_token
 from . import telemetry
 from .queue import IngestQueue, queue_from_settings

@@ -24,7 +24,8 @@ AVAILABILITIES: tuple[Availability, ...] = ("online", "offline", "busy")
 class Model(BaseModel):
     """Base for domain models: immutable, and strict about unknown fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Schemas are built on first use: a function pays only for the models its requests touch.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 T = TypeVar("T")

@@ -7,15 +7,16 @@ goes through :func:`mirror_conversations`, so the ordering guard and the events 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..chatwoot.models import Conversation as RestConversation
-from ..chatwoot.models import unix_to_datetime
 from ..db import Connection
 from ..models.change import NewChange
 from ..models.conversation import ConversationState, UpsertOutcome
 from ..repositories.changes import ChangeRepository
 from ..repositories.conversations import ConversationRepository
+
+if TYPE_CHECKING:
+    from ..chatwoot.models import Conversation as RestConversation
 
 
 def mirror_conversations(
@@ -73,6 +74,9 @@ def conversation_events(account_id: int, outcome: UpsertOutcome, actor: str) -> 
 
 def state_from_rest(account_id: int, conversation: RestConversation) -> ConversationState:
     """The mirror's view of a conversation as Chatwoot's REST API returns it."""
+    # The REST models load only where REST is used (the processor never needs them).
+    from ..chatwoot.models import unix_to_datetime  # noqa: PLC0415
+
     assignee_is_bot = (conversation.meta.assignee_type or "User") == "AgentBot"
     created_at = conversation.created_at or conversation.timestamp
     if created_at is None or conversation.updated_at is None:

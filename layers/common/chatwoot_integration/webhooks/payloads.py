@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from chatwoot_integration.webhooks.errors import InvalidPayload
 from chatwoot_integration.webhooks.timestamps import OptionalUtcDatetime, UtcDatetime
 
 ConversationStatus: TypeAlias = Literal["open", "resolved", "pending", "snoozed"]
@@ -92,7 +93,8 @@ Flag = Annotated[bool, BeforeValidator(_none_as_false)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built on first use (cold start): the webhook function never parses payloads at all.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class AccountRef(_Model):
@@ -555,23 +557,9 @@ WebhookEvent: TypeAlias = Annotated[
     Discriminator(_event_tag),
 ]
 
-_WEBHOOK_EVENT_ADAPTER: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
+# Built on the first parse, not at import: the webhook function never parses, the processor on its first batch.
+_WEBHOOK_EVENT_ADAPTER: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent, config=ConfigDict(defer_build=True))
 _MAX_REPORTED_PROBLEMS = 5
-
-
-class InvalidPayload(ValueError):
-    """The body is not a webhook Chatwoot could have sent.
-
-    The message names the problem (which check, which fields, which pydantic error types) and never
-    includes values from the body, so it is safe to log. ``reason`` is a stable code for metrics:
-    ``not_json``, ``not_an_object``, ``missing_event``, ``invalid_event`` or ``invalid_fields``.
-    """
-
-    def __init__(self, reason: str, message: str, *, event: str | None = None, problems: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.event = event
-        self.problems = problems
 
 
 def parse_webhook(body: bytes | bytearray | str | Mapping[str, Any]) -> WebhookEvent:
