@@ -20,7 +20,7 @@ help:
 	@echo "make token     print a local JWT (ROLE=admin|agent, ACCOUNTS=1,2, SUB=...)"
 	@echo "make bench     run the benchmarks and write bench/results.json"
 	@echo "make replay    reprocess locally recorded failed webhook deliveries"
-	@echo "make replay-dlq  move the AWS dead-letter queue back to the ingest queue (STACK_NAME=...)"
+	@echo "make replay-dlq  move the AWS dead-letter queue back to the ingest queue (STACK_NAME=..., ARGS=--dry-run)"
 
 venv: $(VENV)/.installed
 
@@ -66,7 +66,7 @@ replay: venv
 	$(PY) -m localdev.replay
 
 replay-dlq: $(VENV)/.installed
-	$(PY) -m localdev.replay_dlq
+	$(PY) -m localdev.replay_dlq $(ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
