@@ -72,3 +72,46 @@ def test_the_first_run_without_a_cursor_is_a_full_pass_even_when_incremental_is_
         assert (item.status, item.mode, item.pages, item.conversations_seen) == ("ok", "full", 2, 30)
         assert converged(h) == []
         assert h.integration().last_full_sync_at is not None
+
+
+def test_a_full_pass_over_an_unchanged_account_rewrites_nothing_and_deletes_nothing(db: Database) -> None:
+    with harness(db, conversations=60) as h:
+        h.service.run(SyncRequest(mode="full"))
+        before = _row_versions(db, h.account_id)
+
+        item = h.service.run(SyncRequest(mode="full")).integrations[0]
+
+        assert (item.status, item.pass_completed, item.conversations_seen) == ("ok", True, 60)
+        assert (item.conversations_written, item.upsert_round_trips, item.contacts_written) == (0, 0, 0)
+        assert (item.messages_inserted, item.conversations_deleted) == (0, 0)
+        assert _row_versions(db, h.account_id) == before
+        assert converged(h) == []
+
+
+def test_a_change_chatwoot_makes_without_moving_updated_at_is_repaired_by_the_full_pass(db: Database) -> None:
+    with harness(db, conversations=20) as h:
+        h.advance(3600)
+        h.service.run(SyncRequest(mode="full"))
+        h.advance(3600)
+        unread = next(c.display_id for c in h.sim.list_conversations(h.account_id) if c.agent_last_seen_at is None)
+        h.sim.mark_seen(h.account_id, unread)  # an update_columns write in Chatwoot: no webhook, same updated_at
+
+        incremental = h.service.run(SyncRequest(mode="incremental")).integrations[0]
+        stale = converged(h)
+        full = h.service.run(SyncRequest(mode="full")).integrations[0]
+
+        assert incremental.status == full.status == "ok"
+        assert incremental.conversations_seen == 0  # Chatwoot's updated_within does not see it
+        assert len(stale) == 1 and stale[0].startswith(f"conversation {unread}.unread_count: mirror ")
+        assert stale[0].endswith("!= chatwoot 0")
+        assert full.upsert_round_trips == 1
+        assert converged(h) == []
+
+
+def _row_versions(db: Database, account_id: int) -> dict[int, object]:
+    with db.transaction() as conn:
+        rows = conn.execute(
+            "SELECT conversation_id, updated_at, synced_at FROM conversas_chatwoot WHERE account_id = %s",
+            (account_id,),
+        ).fetchall()
+    return {r["conversation_id"]: (r["updated_at"], r["synced_at"]) for r in rows}

@@ -39,6 +39,9 @@ class SyncSettings(BaseModel):
     lease_seconds_without_deadline: float = Field(default=900.0, gt=0)
     # An incremental window older than this becomes a full pass: pages can resume, one unpaged answer cannot.
     max_incremental_age_seconds: float = Field(default=86_400.0, gt=0)
+    # Pages of a full pass requested ahead while the current one is written (0: one at a time), so Chatwoot is kept
+    # busy while a page is parsed and written; each adds one request in flight, well within its rate limits.
+    read_ahead_pages: int = Field(default=3, ge=0, le=8)
     # Chatwoot answers ``after=`` with up to 100 messages; a shorter page is the last one.
     messages_page_size: int = Field(default=100, ge=1)
     # Bound on message pages read for one conversation in one run (100 pages is 10,000 messages).

@@ -9,18 +9,19 @@ transaction opens, so a failure leaves nothing half-written and the resume state
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import ValidationError
 
-from ..chatwoot import ChatwootNotFound, Conversation, Message
+from ..chatwoot import ChatwootNotFound, Conversation, ConversationPage, Message
 from ..db import Connection, Database
 from ..models.change import NewChange
 from ..models.conversation import ConversationState, UpsertOutcome
 from ..models.integration import Integration
-from ..models.party import Contact
 from ..repositories.changes import ChangeRepository
 from ..repositories.conversations import ConversationRepository
 from ..services.mirror import mirror_conversations, state_from_rest
@@ -28,7 +29,7 @@ from .budget import Budget, DeadlineReached
 from .mapping import MessageRow, contact_of, last_message_id, message_rows
 from .metered import MeteredClient
 from .models import IntegrationSyncReport, SyncProgress, SyncSettings
-from .repository import MirrorMark, SyncRepository
+from .repository import Bookkeeping, Held, Incoming, SyncRepository
 
 ACTOR = "sync"
 _MAX_ERROR_CHARS = 500
@@ -42,8 +43,8 @@ class LeaseLost(Exception):
 class _Batch:
     """A batch of conversations mapped for the mirror, before anything is written."""
 
+    incoming: list[Incoming]
     states: list[ConversationState]
-    contacts: list[Contact]
     failures: list[tuple[int, str]]
     newest_message: dict[int, int]
 
@@ -108,28 +109,47 @@ class ConversationPass:
             self._write(chunk, resume=None)
 
     def _full_pass(self) -> None:
-        while self.progress.phase == "pages":
-            self._budget.check()
-            page_number = self.progress.next_page
-            page = self._client.conversations_page(page_number)
-            self._report.pages += 1
-            items = page.items
-            page_size = max(self.progress.page_size or 0, len(items)) or None
-            # Chatwoot's page size is an installation setting: a short page, or the count reached, is the end.
-            last = (
-                not items
-                or page_size is None
-                or len(items) < page_size
-                or page_number * page_size >= page.meta.all_count
-            )
-            following = self.progress.model_copy(
-                update={"next_page": page_number + 1, "page_size": page_size, "phase": "deletions" if last else "pages"}
-            )
-            if items:
-                self._write(items, resume=following)
-            else:
-                self._save(following)
-            self.progress = following
+        """Page by page, oldest conversation first. The next pages are requested while the current one is
+        written (``read_ahead_pages`` of them, never past the count Chatwoot gave), so the mapping and the
+        database work hide behind Chatwoot's answer time."""
+        depth = self._settings.read_ahead_pages
+        with ThreadPoolExecutor(max_workers=max(1, depth), thread_name_prefix="sync-read-ahead") as reader:
+            ahead: deque[tuple[int, Future[ConversationPage]]] = deque()
+            while self.progress.phase == "pages":
+                self._budget.check()
+                page_number = self.progress.next_page
+                if ahead and ahead[0][0] == page_number:
+                    page = ahead.popleft()[1].result()
+                else:
+                    page = self._client.conversations_page(page_number)
+                self._report.pages += 1
+                items = page.items
+                page_size = max(self.progress.page_size or 0, len(items)) or None
+                # Chatwoot's page size is an installation setting: a short page, or the count reached, is the end.
+                last = (
+                    not items
+                    or page_size is None
+                    or len(items) < page_size
+                    or page_number * page_size >= page.meta.all_count
+                )
+                if not last and page_size is not None:
+                    final_page = -(-page.meta.all_count // page_size)
+                    following_page = ahead[-1][0] + 1 if ahead else page_number + 1
+                    while len(ahead) < depth and following_page <= final_page and not self._budget.exhausted():
+                        ahead.append((following_page, reader.submit(self._client.conversations_page, following_page)))
+                        following_page += 1
+                following = self.progress.model_copy(
+                    update={
+                        "next_page": page_number + 1,
+                        "page_size": page_size,
+                        "phase": "deletions" if last else "pages",
+                    }
+                )
+                if items:
+                    self._write(items, resume=following)
+                else:
+                    self._save(following)
+                self.progress = following
         self._finish_deletions()
 
     def _finish_deletions(self) -> None:
@@ -192,55 +212,89 @@ class ConversationPass:
 
     def _write(self, conversations: Sequence[Conversation], *, resume: SyncProgress | None) -> None:
         """Write a batch; with ``resume``, store it as the resume state in the same transaction. Raises
-        ``DeadlineReached`` after writing when the message catch-up had to stop early (``resume`` not stored)."""
+        ``DeadlineReached`` after writing when the message catch-up had to stop early (``resume`` not stored).
+
+        Conversations and contacts the mirror already holds exactly as Chatwoot shows them are not rewritten:
+        they are only marked seen, which is all a full pass needs to know that they still exist. A batch with
+        nothing to write costs one statement, without a transaction around it.
+        """
         batch = self._map(conversations)
-        marks = self._marks([state.conversation_id for state in batch.states])
-        messages = self._read_messages(batch, marks)
-        with self._database.transaction() as conn:
-            repo = SyncRepository(conn)
-            contacts_written = repo.upsert_contacts(batch.contacts)
-            outcomes = mirror_conversations(conn, batch.states, actor=ACTOR, mark_synced=True) if batch.states else []
-            self._mark_failures(conn, batch.failures)
-            inserted = repo.insert_messages(messages.rows)
-            repo.move_marks(self._account_id, messages.through)
-            if resume is not None and not messages.cut:
-                saved = repo.save_progress(
-                    self._integration.id, self._owner, resume.model_dump_json(), self._lease_until()
-                )
+        held = self._compare(batch.incoming)
+        messages = self._read_messages(batch, held)
+        changed = [state for state in batch.states if not held[state.conversation_id].same_state]
+        contacts = {
+            item.contact.contact_id: item.contact
+            for item in batch.incoming
+            if item.contact is not None and item.state is not None and not held[item.conversation_id].same_contact
+        }
+        bookkeeping = Bookkeeping(
+            integration_id=self._integration.id,
+            owner=self._owner,
+            lease_until=self._lease_until(),
+            seen=[item.conversation_id for item in batch.incoming if held[item.conversation_id].deleted_by != "api"],
+            through=messages.through,
+            progress=resume.model_dump_json() if resume is not None and not messages.cut else None,
+        )
+        contacts_written, inserted = 0, 0
+        outcomes: list[UpsertOutcome] = []
+        if not (changed or contacts or batch.failures or messages.rows):
+            saved = SyncRepository(self._database.connection()).record(self._account_id, bookkeeping)
+        else:
+            with self._database.transaction() as conn:
+                repo = SyncRepository(conn)
+                contacts_written = repo.upsert_contacts(list(contacts.values()))
+                outcomes = mirror_conversations(conn, changed, actor=ACTOR, mark_synced=True) if changed else []
+                self._mark_failures(conn, batch.failures)
+                inserted = repo.insert_messages(messages.rows)
+                saved = repo.record(self._account_id, bookkeeping)
                 if not saved:
-                    raise LeaseLost(f"integration {self._integration.id}: the sync lease was taken by another run")
-        self._count(conversations, batch, marks, outcomes, contacts_written, inserted)
+                    raise LeaseLost(self._lease_lost())
+        if not saved:
+            raise LeaseLost(self._lease_lost())
+        self._count(batch, held, outcomes, contacts_written, inserted)
+        if changed:
+            self._report.upsert_round_trips += 1
         if messages.cut:
             raise DeadlineReached
 
+    def _lease_lost(self) -> str:
+        return f"integration {self._integration.id}: the sync lease was taken by another run"
+
     def _map(self, conversations: Sequence[Conversation]) -> _Batch:
-        batch = _Batch(states=[], contacts=[], failures=[], newest_message={})
-        contacts: dict[int, Contact] = {}
+        batch = _Batch(incoming=[], states=[], failures=[], newest_message={})
         for conversation in conversations:
-            try:
-                batch.states.append(state_from_rest(self._account_id, conversation))
-            except (ValueError, ValidationError) as exc:
-                batch.failures.append((conversation.id, _mapping_error(exc)))
-                continue
             contact = contact_of(self._account_id, conversation)
-            if contact is not None:
-                contacts[contact.contact_id] = contact
+            state: ConversationState | None
+            try:
+                state = state_from_rest(self._account_id, conversation)
+            except (ValueError, ValidationError) as exc:
+                state = None
+                batch.failures.append((conversation.id, _mapping_error(exc)))
+            batch.incoming.append(Incoming(conversation.id, state, contact))
+            if state is None:
+                continue
+            batch.states.append(state)
             newest = last_message_id(conversation)
             if newest is not None:
                 batch.newest_message[conversation.id] = newest
-        batch.contacts = list(contacts.values())
         return batch
 
-    def _read_messages(self, batch: _Batch, marks: dict[int, MirrorMark]) -> _Messages:
+    def _compare(self, incoming: list[Incoming]) -> dict[int, Held]:
+        # One read outside the batch's transaction. A webhook writing in between is harmless: the guarded upsert
+        # still decides, messages are inserted once whatever happens, and a skipped rewrite only means that the
+        # webhook's version, at least as new, stays.
+        return SyncRepository(self._database.connection()).compare(self._account_id, incoming)
+
+    def _read_messages(self, batch: _Batch, held: dict[int, Held]) -> _Messages:
         """Message catch-up: for each conversation whose newest message is past the sync's mark, read every
         message after the mark. The mark only moves over messages read here, so a message whose webhook was lost
         is found even when later messages did arrive."""
         result = _Messages(rows=[], through={}, cut=False)
         for conversation_id, newest in batch.newest_message.items():
-            mark = marks.get(conversation_id)
-            if mark is not None and mark.deleted_by == "api":
+            mark = held[conversation_id]
+            if mark.deleted_by == "api":
                 continue  # removed from the mirror on purpose: it stays out, messages included
-            after = mark.synced_through if mark is not None and mark.synced_through is not None else 0
+            after = mark.messages_synced_through or 0
             if newest <= after:
                 continue
             if self._budget.exhausted():
@@ -261,13 +315,6 @@ class ConversationPass:
                 result.cut = True
                 return result
         return result
-
-    def _marks(self, conversation_ids: list[int]) -> dict[int, MirrorMark]:
-        # One read outside the batch's transaction: a concurrent webhook can only make a mark stale towards
-        # "read again" (messages are inserted once whatever happens) or a count in the report off by one.
-        if not conversation_ids:
-            return {}
-        return SyncRepository(self._database.connection()).marks(self._account_id, conversation_ids)
 
     def _messages_after(self, conversation_id: int, after: int) -> tuple[list[Message], int, bool]:
         """Messages after ``after``, ascending, page by page; the id read up to; whether the deadline cut it."""
@@ -307,28 +354,27 @@ class ConversationPass:
 
     def _count(
         self,
-        conversations: Sequence[Conversation],
         batch: _Batch,
-        marks: dict[int, MirrorMark],
+        held: dict[int, Held],
         outcomes: Sequence[UpsertOutcome],
         contacts_written: int,
         messages_inserted: int,
     ) -> None:
         report = self._report
-        report.conversations_seen += len(conversations)
+        report.conversations_seen += len(batch.incoming)
         for state in batch.states:
-            mark = marks.get(state.conversation_id)
-            if mark is None:
+            mark = held[state.conversation_id]
+            if not mark.stored:
                 report.conversations_created += 1
                 report.conversations_written += 1
-            elif mark.deleted_by != "api" and state.chatwoot_updated_at > mark.chatwoot_updated_at:
+            elif mark.deleted_by != "api" and (
+                mark.chatwoot_updated_at is None or state.chatwoot_updated_at > mark.chatwoot_updated_at
+            ):
                 report.conversations_written += 1
         report.conversations_restored += sum(1 for o in outcomes if _restored(o))
         report.conversations_failed += len(batch.failures)
         report.contacts_written += contacts_written
         report.messages_inserted += messages_inserted
-        if batch.states:
-            report.upsert_round_trips += 1
 
 
 def _restored(outcome: UpsertOutcome) -> bool:

@@ -1,7 +1,9 @@
-"""SQL the scheduled sync needs beyond the shared repositories: batch writes of a page's contacts and messages,
-the message catch-up marks, the resume state, and the bookkeeping of a full pass's deletions.
+"""SQL the scheduled sync needs beyond the shared repositories: how a batch compares with the mirror, batch writes
+of its contacts and messages, the sync's per-conversation bookkeeping with the resume state, and a full pass's
+deletions.
 
-Every method is one statement, so a page costs a fixed number of round trips whatever its size.
+Every method is one statement, so a batch costs a fixed number of round trips whatever its size. The comparison
+runs in the database: a batch of unchanged conversations costs one read and one small write, and no rewrite.
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from ..db import Connection
+from ..models.conversation import ConversationState
 from ..models.party import Contact
 from ..repositories._sql import to_json
 from .mapping import MessageRow
@@ -47,26 +53,136 @@ ORDER BY account_id, message_id
 ON CONFLICT (account_id, message_id) DO NOTHING
 """
 
-_MOVE_MARKS = """
-INSERT INTO mensagens_sincronizadas_chatwoot AS m (account_id, conversation_id, synced_through)
-SELECT %(account_id)s, t.conversation_id, t.through
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS t(conversation_id integer, through bigint)
-JOIN conversas_chatwoot c ON c.account_id = %(account_id)s AND c.conversation_id = t.conversation_id
-ORDER BY t.conversation_id
-ON CONFLICT (account_id, conversation_id) DO UPDATE
-    SET synced_through = GREATEST(m.synced_through, EXCLUDED.synced_through), updated_at = now()
-    WHERE m.synced_through < EXCLUDED.synced_through
+_STATE_COLUMNS = (
+    "inbox_id",
+    "contact_id",
+    "status",
+    "priority",
+    "assignee_id",
+    "agent_bot_id",
+    "team_id",
+    "labels",
+    "custom_attributes",
+    "unread_count",
+    "last_activity_at",
+    "waiting_since",
+    "snoozed_until",
+    "first_reply_created_at",
+    "chatwoot_created_at",
+    "chatwoot_updated_at",
+)
+_STATES = TypeAdapter(list[ConversationState])
+_STATE_TYPES = """
+    inbox_id integer, contact_id integer, status text, priority text, assignee_id integer, agent_bot_id integer,
+    team_id integer, labels text[], custom_attributes jsonb, unread_count integer, last_activity_at timestamptz,
+    waiting_since timestamptz, snoozed_until timestamptz, first_reply_created_at timestamptz,
+    chatwoot_created_at timestamptz, chatwoot_updated_at timestamptz
+"""
+
+# Per conversation of a batch: whether the mirror holds it, who deleted it, the version it holds, the message
+# catch-up mark, and whether writing Chatwoot's state (and its contact) would change anything at all.
+_COMPARE = f"""
+SELECT b.conversation_id,
+       c.conversation_id IS NOT NULL AS stored,
+       c.deleted_by,
+       c.chatwoot_updated_at,
+       s.messages_synced_through,
+       COALESCE(
+           i.conversation_id IS NOT NULL
+           AND c.sync_status = 'synced' AND c.deleted_at IS NULL
+           AND NOT (c.parte_id IS NULL AND EXISTS (
+               SELECT 1 FROM partes_chatwoot p WHERE p.account_id = c.account_id AND p.contact_id = c.contact_id))
+           AND ({", ".join(f"c.{col}" for col in _STATE_COLUMNS)})
+               IS NOT DISTINCT FROM ({", ".join(f"i.{col}" for col in _STATE_COLUMNS)}),
+           false) AS same_state,
+       COALESCE(
+           k.contact_id IS NOT NULL
+           AND (k.name, k.email, k.phone_number, k.identifier)
+               IS NOT DISTINCT FROM (b.sender_name, b.sender_email, b.sender_phone_number, b.sender_identifier),
+           false) AS same_contact
+FROM jsonb_to_recordset(%(batch)s::jsonb)
+    AS b(conversation_id integer, sender_id integer, sender_name text, sender_email text, sender_phone_number text,
+         sender_identifier text)
+LEFT JOIN jsonb_to_recordset(%(states)s::jsonb) AS i(conversation_id integer, {_STATE_TYPES})
+    ON i.conversation_id = b.conversation_id
+LEFT JOIN conversas_chatwoot c ON c.account_id = %(account_id)s AND c.conversation_id = b.conversation_id
+LEFT JOIN sincronizacao_conversas_chatwoot s
+    ON s.account_id = %(account_id)s AND s.conversation_id = b.conversation_id
+LEFT JOIN contatos_chatwoot k ON k.account_id = %(account_id)s AND k.contact_id = b.sender_id
+"""
+
+# A batch's bookkeeping and the resume state in one statement, all of it only while this run still holds the lease
+# (``saved`` says whether it does): every conversation the listing showed is marked seen, message catch-up marks
+# move forward (never back), the lease is extended and the resume state stored.
+_RECORD = """
+WITH seen AS (
+    INSERT INTO sincronizacao_conversas_chatwoot AS s (account_id, conversation_id, messages_synced_through, seen_at)
+    SELECT %(account_id)s, t.conversation_id, t.through, now()
+    FROM jsonb_to_recordset(%(rows)s::jsonb) AS t(conversation_id integer, through bigint)
+    JOIN conversas_chatwoot c ON c.account_id = %(account_id)s AND c.conversation_id = t.conversation_id
+    WHERE EXISTS (
+        SELECT 1 FROM integracoes_chatwoot i WHERE i.id = %(integration_id)s AND i.sync_lease_owner = %(owner)s)
+    ORDER BY t.conversation_id
+    ON CONFLICT (account_id, conversation_id) DO UPDATE SET
+        seen_at = EXCLUDED.seen_at,
+        messages_synced_through = GREATEST(s.messages_synced_through, EXCLUDED.messages_synced_through)
+    RETURNING 1
+), lease AS (
+    UPDATE integracoes_chatwoot
+    SET sync_lease_until = %(lease_until)s, sync_progress = COALESCE(%(progress)s::jsonb, sync_progress)
+    WHERE id = %(integration_id)s AND sync_lease_owner = %(owner)s
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM lease) = 1 AS saved
+"""
+
+# Live conversations a full pass that began at %(start)s has no evidence for: not seen in the listing, not written
+# by the sync, not written by anything else (a webhook, the API) since it began.
+_UNCONFIRMED = """
+c.account_id = %(account_id)s AND c.deleted_at IS NULL
+AND c.updated_at < %(start)s
+AND (c.synced_at IS NULL OR c.synced_at < %(start)s)
+AND NOT EXISTS (
+    SELECT 1 FROM sincronizacao_conversas_chatwoot s
+    WHERE s.account_id = c.account_id AND s.conversation_id = c.conversation_id AND s.seen_at >= %(start)s
+)
 """
 
 
 @dataclass(frozen=True)
-class MirrorMark:
-    """What the mirror holds for a conversation before a page is written."""
+class Incoming:
+    """One conversation of a batch as Chatwoot lists it: its mapped state (None when it cannot be mapped) and
+    its contact."""
 
     conversation_id: int
+    state: ConversationState | None
+    contact: Contact | None
+
+
+@dataclass(frozen=True)
+class Held:
+    """How one conversation of a batch compares with the mirror."""
+
+    conversation_id: int
+    stored: bool
     deleted_by: str | None
-    chatwoot_updated_at: datetime
-    synced_through: int | None
+    chatwoot_updated_at: datetime | None
+    messages_synced_through: int | None
+    same_state: bool
+    same_contact: bool
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    """What a written batch records: conversations seen, message marks moved, and the resume state to store
+    (JSON, or None to keep the stored one)."""
+
+    integration_id: int
+    owner: str
+    lease_until: datetime
+    seen: Sequence[int]
+    through: dict[int, int]
+    progress: str | None = None
 
 
 class SyncRepository:
@@ -74,37 +190,45 @@ class SyncRepository:
         self._conn = conn
 
     def database_now(self) -> datetime:
-        """The database's clock (``synced_at`` and ``updated_at`` are stamped from it)."""
+        """The database's clock (``synced_at``, ``seen_at`` and ``updated_at`` are stamped from it)."""
         row = self._conn.execute("SELECT clock_timestamp() AS now").fetchone()
         assert row is not None
         now: datetime = row["now"]
         return now
 
+    def compare(self, account_id: int, batch: Sequence[Incoming]) -> dict[int, Held]:
+        """How each conversation of ``batch`` compares with what the mirror holds, in one statement."""
+        if not batch:
+            return {}
+        states = [item.state for item in batch if item.state is not None]
+        rows = self._conn.execute(
+            _COMPARE,
+            {
+                "account_id": account_id,
+                "batch": to_json([_incoming_row(item) for item in batch]),
+                # Serialised by pydantic in one call: this statement runs for every page of every pass.
+                "states": _STATES.dump_json(states, include={"__all__": {"conversation_id", *_STATE_COLUMNS}}).decode(),
+            },
+        ).fetchall()
+        return {
+            r["conversation_id"]: Held(
+                conversation_id=r["conversation_id"],
+                stored=r["stored"],
+                deleted_by=r["deleted_by"],
+                chatwoot_updated_at=r["chatwoot_updated_at"],
+                messages_synced_through=r["messages_synced_through"],
+                same_state=r["same_state"],
+                same_contact=r["same_contact"],
+            )
+            for r in rows
+        }
+
     def upsert_contacts(self, contacts: Sequence[Contact]) -> int:
-        """Write a page's contacts in one statement; returns how many were new or changed."""
+        """Write contacts in one statement; returns how many were new or changed."""
         if not contacts:
             return 0
         rows = [c.model_dump() for c in contacts]
         return self._conn.execute(_UPSERT_CONTACTS, {"rows": to_json(rows)}).rowcount
-
-    def marks(self, account_id: int, conversation_ids: Sequence[int]) -> dict[int, MirrorMark]:
-        """The stored conversations among ``conversation_ids``: deleted by whom, the version held (Chatwoot's
-        ``updated_at``), and the message catch-up mark."""
-        if not conversation_ids:
-            return {}
-        rows = self._conn.execute(
-            "SELECT c.conversation_id, c.deleted_by, c.chatwoot_updated_at, m.synced_through FROM conversas_chatwoot c"
-            " LEFT JOIN mensagens_sincronizadas_chatwoot m"
-            "   ON m.account_id = c.account_id AND m.conversation_id = c.conversation_id"
-            " WHERE c.account_id = %s AND c.conversation_id = ANY(%s)",
-            (account_id, list(conversation_ids)),
-        ).fetchall()
-        return {
-            r["conversation_id"]: MirrorMark(
-                r["conversation_id"], r["deleted_by"], r["chatwoot_updated_at"], r["synced_through"]
-            )
-            for r in rows
-        }
 
     def insert_messages(self, messages: Sequence[MessageRow]) -> int:
         """Store messages not stored yet, in one statement; returns how many were new."""
@@ -113,53 +237,72 @@ class SyncRepository:
         rows = [m.model_dump(mode="json") for m in messages]
         return self._conn.execute(_INSERT_MESSAGES, {"rows": to_json(rows)}).rowcount
 
-    def move_marks(self, account_id: int, through: dict[int, int]) -> None:
-        """Record, per conversation, the message id up to which the sync has read and stored its messages."""
-        if not through:
-            return
-        rows = [{"conversation_id": cid, "through": mark} for cid, mark in sorted(through.items())]
-        self._conn.execute(_MOVE_MARKS, {"account_id": account_id, "rows": to_json(rows)})
-
-    def save_progress(self, integration_id: int, owner: str, progress: str | None, lease_until: datetime) -> bool:
-        """Store the pass's resume state (JSON) and extend the lease, only while this run still holds it."""
-        cur = self._conn.execute(
-            "UPDATE integracoes_chatwoot SET sync_progress = %s::jsonb, sync_lease_until = %s"
-            " WHERE id = %s AND sync_lease_owner = %s",
-            (progress, lease_until, integration_id, owner),
-        )
-        return cur.rowcount > 0
+    def record(self, account_id: int, bookkeeping: Bookkeeping) -> bool:
+        """Mark conversations seen now, move message marks, extend the lease and store the resume state, in one
+        statement. False when this run no longer holds the lease (nothing about the lease was touched)."""
+        ids = sorted(set(bookkeeping.seen) | set(bookkeeping.through))
+        row = self._conn.execute(
+            _RECORD,
+            {
+                "account_id": account_id,
+                "rows": to_json([{"conversation_id": cid, "through": bookkeeping.through.get(cid)} for cid in ids]),
+                "integration_id": bookkeeping.integration_id,
+                "owner": bookkeeping.owner,
+                "lease_until": bookkeeping.lease_until,
+                "progress": bookkeeping.progress,
+            },
+        ).fetchone()
+        return bool(row and row["saved"])
 
     def deletion_candidates(
         self, account_id: int, pass_started_at: datetime, *, exclude: Sequence[int], limit: int
     ) -> list[int]:
-        """Live conversations a full pass that began at ``pass_started_at`` (database clock) has not confirmed.
-
-        A row the pass wrote or confirmed has ``synced_at`` at or after the start; a row a webhook (or the API)
-        wrote while the pass ran has ``updated_at`` at or after it. Neither is a candidate. ``exclude`` holds the
-        ids this run already checked and found alive.
-        """
+        """Live conversations a full pass that began at ``pass_started_at`` (database clock) found no evidence
+        for. ``exclude`` holds the ids this run already checked and found alive."""
         rows = self._conn.execute(
-            "SELECT conversation_id FROM conversas_chatwoot"
-            " WHERE account_id = %s AND deleted_at IS NULL"
-            "   AND (synced_at IS NULL OR synced_at < %s) AND updated_at < %s"
-            "   AND NOT (conversation_id = ANY(%s))"
-            " ORDER BY conversation_id LIMIT %s",
-            (account_id, pass_started_at, pass_started_at, list(exclude), limit),
+            f"SELECT c.conversation_id FROM conversas_chatwoot c WHERE {_UNCONFIRMED}"
+            " AND NOT (c.conversation_id = ANY(%(exclude)s)) ORDER BY c.conversation_id LIMIT %(limit)s",
+            {"account_id": account_id, "start": pass_started_at, "exclude": list(exclude), "limit": limit},
         ).fetchall()
         return [r["conversation_id"] for r in rows]
 
     def soft_delete_unconfirmed(
         self, account_id: int, conversation_ids: Sequence[int], pass_started_at: datetime
     ) -> list[int]:
-        """Mark deleted (by ``sync``) the given conversations Chatwoot no longer has, unless something wrote or
-        confirmed them since the pass began; the guarded upsert restores them if Chatwoot shows them again."""
+        """Mark deleted (by ``sync``) the given conversations Chatwoot no longer has, unless something wrote,
+        confirmed or saw them since the pass began; the guarded upsert restores them if Chatwoot shows them again."""
         if not conversation_ids:
             return []
         rows = self._conn.execute(
-            "UPDATE conversas_chatwoot SET deleted_at = now(), deleted_by = 'sync'"
-            " WHERE account_id = %s AND conversation_id = ANY(%s) AND deleted_at IS NULL"
-            "   AND (synced_at IS NULL OR synced_at < %s) AND updated_at < %s"
-            " RETURNING conversation_id",
-            (account_id, list(conversation_ids), pass_started_at, pass_started_at),
+            "UPDATE conversas_chatwoot c SET deleted_at = now(), deleted_by = 'sync'"
+            f" WHERE {_UNCONFIRMED} AND c.conversation_id = ANY(%(ids)s) RETURNING c.conversation_id",
+            {"account_id": account_id, "start": pass_started_at, "ids": list(conversation_ids)},
         ).fetchall()
         return sorted(r["conversation_id"] for r in rows)
+
+    def save_progress(self, integration_id: int, owner: str, progress: str, lease_until: datetime) -> bool:
+        """Store the resume state and extend the lease, only while this run still holds it."""
+        return self.record(
+            0,
+            Bookkeeping(
+                integration_id=integration_id,
+                owner=owner,
+                lease_until=lease_until,
+                seen=(),
+                through={},
+                progress=progress,
+            ),
+        )
+
+
+def _incoming_row(item: Incoming) -> dict[str, Any]:
+    row: dict[str, Any] = {"conversation_id": item.conversation_id}
+    if item.contact is not None:
+        row.update(
+            sender_id=item.contact.contact_id,
+            sender_name=item.contact.name,
+            sender_email=item.contact.email,
+            sender_phone_number=item.contact.phone_number,
+            sender_identifier=item.contact.identifier,
+        )
+    return row
