@@ -57,7 +57,6 @@ from chatwoot_simulator.state import (
     InvalidValueError,
     Message,
     MessageType,
-    NotFoundError,
     Priority,
     Role,
     SenderType,
