@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
+import pytest
+import webhook.app as webhook_app
+
+from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database
+from chatwoot_integration.ingest import batch
+from chatwoot_integration.ingest.receive import set_receiver
 from chatwoot_integration.models.common import ConversationStatus
 from chatwoot_integration.sync import SyncRequest
-from tests.unit.sync.support import agent_differences, converged, harness
+from chatwoot_simulator import TrafficGenerator, WebhookDelivery
+from tests.unit.ingest.support import LambdaContextStub, http_event
+from tests.unit.sync.support import WEBHOOK_SECRET, agent_differences, converged, harness
+
+
+@pytest.fixture
+def webhook_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The webhook function as ``make run`` has it: no queue, the processor in-process, the local secret store."""
+    for name in ("INGEST_QUEUE_URL", "SECRETS_BACKEND", "EVENT_BUS_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    # The simulator signs with its own (manual) clock, months away from the wall clock the function checks.
+    monkeypatch.setenv("WEBHOOK_TOLERANCE_SECONDS", str(10 * 365 * 24 * 3600))
+    get_settings.cache_clear()
+    set_receiver(None)
+    batch.get_assignment.cache_clear()
+    yield
+    set_receiver(None)
+    batch.get_assignment.cache_clear()
+    get_settings.cache_clear()
+
+
+def to_webhook_function(integration_id: int) -> Callable[[WebhookDelivery], int]:
+    def deliver(delivery: WebhookDelivery) -> int:
+        event = http_event(delivery.body, delivery.headers, integration_id=integration_id)
+        return int(webhook_app.lambda_handler(event, LambdaContextStub())["statusCode"])
+
+    return deliver
 
 
 def test_a_thousand_conversations_across_statuses_converge_exactly_in_one_full_sync(db: Database) -> None:
@@ -115,3 +149,29 @@ def _row_versions(db: Database, account_id: int) -> dict[int, object]:
             (account_id,),
         ).fetchall()
     return {r["conversation_id"]: (r["updated_at"], r["synced_at"]) for r in rows}
+
+
+@pytest.mark.usefixtures("webhook_path")
+def test_with_30_percent_of_webhooks_lost_the_mirror_converges_after_one_sync(db: Database) -> None:
+    with harness(db, conversations=40) as h:
+        h.service.run(SyncRequest(mode="full"))
+        h.sim.set_webhook(h.account_id, handler=to_webhook_function(h.integration_id), secret=WEBHOOK_SECRET)
+        h.sim.webhooks.configure(drop_rate=0.3)
+        traffic = TrafficGenerator(h.sim, account_id=h.account_id, seed=5)
+        for _ in range(400):
+            traffic.step()
+
+        stats = h.sim.webhooks.stats()
+        behind = converged(h)
+        item = h.service.run(SyncRequest(mode="incremental")).integrations[0]
+
+        assert stats.dropped > 100 and stats.sent > 200
+        assert len(behind) > 20  # the webhooks alone left the mirror wrong in many places
+        with db.transaction() as conn:
+            applied = conn.execute(
+                "SELECT count(*) AS n FROM entregas_webhook_chatwoot WHERE status = 'applied'"
+            ).fetchone()
+        assert applied is not None and applied["n"] > 100  # and they did go through the webhook path
+        assert (item.status, item.mode) == ("ok", "incremental")
+        assert converged(h) == []
+        assert agent_differences(h) == []

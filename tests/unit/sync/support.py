@@ -337,6 +337,7 @@ def _expected_row(store: Any, c: SimConversation) -> dict[str, Any]:
         "chatwoot_updated_at": EPOCH + timedelta(microseconds=c.updated_at_us),
         "messages_count": sum(1 for m in messages if not m.private and m.message_type in STORED_TYPES),
         "private_notes_count": sum(1 for m in messages if m.private),
+        # Whole seconds: a message stored from a webhook keeps Chatwoot's milliseconds, one read by the sync cannot.
         "last_message_at": _seconds(last.created_at) if last else None,
         "last_message_preview": last.content[:280] if last else None,
         "deleted": False,
@@ -367,6 +368,7 @@ def mirrored_conversations(db: Database, account_id: int) -> dict[int, dict[str,
     for row in rows:
         mirrored[row["conversation_id"]] = {
             **{key: row[key] for key in _ROW_FIELDS},
+            "last_message_at": row["last_message_at"].replace(microsecond=0) if row["last_message_at"] else None,
             "labels": list(row["labels"]),
             "deleted": row["deleted_at"] is not None,
             "contact": {

@@ -14,6 +14,7 @@ from ..models.common import MAX_ID, Availability, ConversationStatus, Priority, 
 from ..models.conversation import ConversationFilter
 from ..models.integration import IntegrationChanges, IntegrationView, NewIntegration
 from ..services.changes import read_feed
+from ..sync.models import IntegrationSyncReport
 from . import context
 from .auth import Caller, caller_from_claims, require_account, require_admin
 from .schemas import (
@@ -284,3 +285,28 @@ def delete_integration(integration_id: IntegrationId) -> Response[None]:
     context.services().integrations.delete(integration_id, actor=who.sub)
     publish_changes()
     return Response(status_code=204)
+
+
+@router.post(
+    "/integrations/<integration_id>/sync",
+    summary="Sync the integration with Chatwoot now and return the run's report",
+    description=(
+        "Runs in the request, stopping a few seconds before API Gateway's 30 s: a pass that does not finish in "
+        "time reports status cut and the next scheduled run resumes it. Another run holding the integration "
+        "answers status skipped."
+    ),
+    tags=["integrations"],
+)
+def sync_integration(
+    integration_id: IntegrationId,
+    full: Annotated[bool, Query(description="walk every conversation and find the deleted ones")] = False,
+) -> IntegrationSyncReport:
+    admin_caller()
+    # Loaded here, not with the module: no other route needs the sync at cold start.
+    from ..sync.runtime import api_deadline, api_sync_service  # noqa: PLC0415
+
+    services = context.services()
+    # The run publishes its change events itself.
+    return api_sync_service(services.database, services.clients, services.assignment, services.publisher).run_one(
+        integration_id, full=full, deadline=api_deadline(router.lambda_context)
+    )

@@ -4,11 +4,34 @@
 - ``service``: :class:`SyncService`, one run over the integrations, each under its lease.
 - ``agents``, ``passes``: the steps (agents and membership; conversations, contacts, messages, deletions).
 - ``repository``: the sync's own SQL; ``mapping``: REST shapes to mirror rows; ``budget``: the deadline.
-- ``runtime``: the per-container service and the Lambda deadline, for the handler and the API route.
+- ``runtime``: the per-container service and the deadlines of the Lambda handler and the API route.
+
+Names are loaded on first use, so the API function can name the report model without loading the sync.
 """
 
-from .models import IntegrationSyncReport, SyncMode, SyncProgress, SyncReport, SyncRequest, SyncSettings
-from .service import SyncService
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatwoot_integration.sync.models import IntegrationSyncReport as IntegrationSyncReport
+    from chatwoot_integration.sync.models import SyncMode as SyncMode
+    from chatwoot_integration.sync.models import SyncProgress as SyncProgress
+    from chatwoot_integration.sync.models import SyncReport as SyncReport
+    from chatwoot_integration.sync.models import SyncRequest as SyncRequest
+    from chatwoot_integration.sync.models import SyncSettings as SyncSettings
+    from chatwoot_integration.sync.service import SyncService as SyncService
+
+_EXPORTS = {
+    "IntegrationSyncReport": "models",
+    "SyncMode": "models",
+    "SyncProgress": "models",
+    "SyncReport": "models",
+    "SyncRequest": "models",
+    "SyncService": "service",
+    "SyncSettings": "models",
+}
 
 __all__ = [
     "IntegrationSyncReport",
@@ -19,3 +42,10 @@ __all__ = [
     "SyncService",
     "SyncSettings",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    submodule = _EXPORTS.get(name)
+    if submodule is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{submodule}"), name)

@@ -1,43 +1,24 @@
 """Chatwoot's REST shapes mapped to what the mirror stores (conversations go through ``state_from_rest``).
 
 Messages are read through the webhook package's nested-message model, the same shape (integer
-``message_type``, unix ``created_at``), so a message stored by the sync and one stored from a webhook are the
-same row: the same sender vocabulary, the same deleted rule.
+``message_type``, unix ``created_at``), and become rows through the webhook processor's own mapping, so a message
+stored by the sync and one stored from a webhook are the same row: the same sender vocabulary, the same deleted
+rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from ..chatwoot import Agent, Conversation, Message, MessageType
+from ..ingest.mapping import message_from_webhook
 from ..models.agent import AgentState
 from ..models.party import Contact
 from ..observability import logger
+from ..repositories.messages import MessageRecord
 from ..webhooks.payloads import ConversationMessage
-
-StoredMessageType = Literal["incoming", "outgoing", "template"]
-
-
-class MessageRow(BaseModel):
-    """A message as ``mensagens_chatwoot`` keeps it; ``content`` is None when the integration keeps no content."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    account_id: int = Field(gt=0)
-    message_id: int = Field(gt=0)
-    conversation_id: int = Field(gt=0)
-    message_type: StoredMessageType
-    private: bool = False
-    content_type: str | None = None
-    content: str | None = None
-    sender_type: str | None = None
-    sender_id: int | None = None
-    deleted: bool = False
-    chatwoot_created_at: datetime
 
 
 def agent_states(account_id: int, agents: Iterable[Agent]) -> list[AgentState]:
@@ -87,9 +68,10 @@ def last_message_id(conversation: Conversation) -> int | None:
 
 def message_rows(
     account_id: int, display_id: int, messages: Sequence[Message], *, store_content: bool
-) -> list[MessageRow]:
-    """The messages the mirror keeps (incoming, outgoing, template; private notes included; no activities)."""
-    rows: list[MessageRow] = []
+) -> list[MessageRecord]:
+    """The messages the mirror keeps (incoming, outgoing, template; private notes included; no activities), as the
+    webhook processor would store them."""
+    rows: list[MessageRecord] = []
     for message in messages:
         try:
             nested = ConversationMessage.model_validate(message.model_dump())
@@ -103,19 +85,5 @@ def message_rows(
         if normal.message_type == "activity":
             continue
         deleted = bool(nested.content_attributes.get("deleted"))
-        rows.append(
-            MessageRow(
-                account_id=account_id,
-                message_id=normal.id,
-                conversation_id=display_id,
-                message_type=normal.message_type,
-                private=normal.private,
-                content_type=normal.content_type,
-                content=normal.content if store_content and not deleted else None,
-                sender_type=normal.sender_type,
-                sender_id=normal.sender_id,
-                deleted=deleted,
-                chatwoot_created_at=normal.created_at,
-            )
-        )
+        rows.append(message_from_webhook(account_id, normal, deleted=deleted, store_content=store_content))
     return rows

@@ -24,9 +24,10 @@ from ..models.conversation import ConversationState, UpsertOutcome
 from ..models.integration import Integration
 from ..repositories.changes import ChangeRepository
 from ..repositories.conversations import ConversationRepository
+from ..repositories.messages import MessageRecord
 from ..services.mirror import mirror_conversations, state_from_rest
 from .budget import Budget, DeadlineReached
-from .mapping import MessageRow, contact_of, last_message_id, message_rows
+from .mapping import contact_of, last_message_id, message_rows
 from .metered import MeteredClient
 from .models import IntegrationSyncReport, SyncProgress, SyncSettings
 from .repository import Bookkeeping, Held, Incoming, SyncRepository
@@ -53,7 +54,7 @@ class _Batch:
 class _Messages:
     """Messages read for a batch, and per conversation the id up to which they were read."""
 
-    rows: list[MessageRow]
+    rows: list[MessageRecord]
     through: dict[int, int]
     cut: bool
 

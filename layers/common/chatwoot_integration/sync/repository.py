@@ -19,7 +19,7 @@ from ..db import Connection
 from ..models.conversation import ConversationState
 from ..models.party import Contact
 from ..repositories._sql import to_json
-from .mapping import MessageRow
+from ..repositories.messages import MessageRecord
 
 _UPSERT_CONTACTS = """
 WITH incoming AS (
@@ -38,8 +38,8 @@ WHERE (c.name, c.email, c.phone_number, c.identifier)
       IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.email, EXCLUDED.phone_number, EXCLUDED.identifier)
 """
 
-# Each message id is inserted once (the counters are kept by the insert trigger); a message already stored, by a
-# webhook or an earlier sync, is left as it is, exactly like the webhook processor's insert.
+# MessageRepository.insert_once for a whole batch in one statement: each message id is inserted once (the counters
+# are kept by the insert trigger); a message already stored, by a webhook or an earlier sync, is left as it is.
 _INSERT_MESSAGES = """
 INSERT INTO mensagens_chatwoot (account_id, message_id, conversation_id, message_type, private, content_type,
                                 content, sender_type, sender_id, deleted, chatwoot_created_at)
@@ -230,7 +230,7 @@ class SyncRepository:
         rows = [c.model_dump() for c in contacts]
         return self._conn.execute(_UPSERT_CONTACTS, {"rows": to_json(rows)}).rowcount
 
-    def insert_messages(self, messages: Sequence[MessageRow]) -> int:
+    def insert_messages(self, messages: Sequence[MessageRecord]) -> int:
         """Store messages not stored yet, in one statement; returns how many were new."""
         if not messages:
             return 0

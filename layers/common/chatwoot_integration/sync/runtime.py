@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from ..config import get_settings
-from ..db import get_database
+from ..db import Database, get_database
 from ..secrets import secret_store_from_settings
 from ..services.assignment import AssignmentService
 from ..services.changes import ChangePublisher
@@ -39,6 +39,13 @@ def sync_service() -> SyncService:
         assignment=AssignmentService(database, clients),
         publisher=ChangePublisher(database, settings.event_bus_name),
     )
+
+
+def api_sync_service(
+    database: Database, clients: ChatwootClients, assignment: AssignmentService, publisher: ChangePublisher
+) -> SyncService:
+    """The sync over the API function's own collaborators (its Chatwoot clients, its assignment service)."""
+    return SyncService(database, clients, assignment=assignment, publisher=publisher)
 
 
 def reset() -> None:
