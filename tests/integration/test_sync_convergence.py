@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
 
 import pytest
-import webhook.app as webhook_app
 
 from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database
@@ -34,10 +36,22 @@ def webhook_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
+def webhook_function() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "functions" / "webhook" / "app.py"
+    spec = importlib.util.spec_from_file_location("sync_test_webhook_app", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def to_webhook_function(integration_id: int) -> Callable[[WebhookDelivery], int]:
+    """Chatwoot's POST, as the webhook function receives it behind API Gateway."""
+    handler = webhook_function().lambda_handler
+
     def deliver(delivery: WebhookDelivery) -> int:
         event = http_event(delivery.body, delivery.headers, integration_id=integration_id)
-        return int(webhook_app.lambda_handler(event, LambdaContextStub())["statusCode"])
+        return int(handler(event, LambdaContextStub())["statusCode"])
 
     return deliver
 
