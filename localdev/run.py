@@ -2,23 +2,31 @@
 
 Starts (or joins) the embedded PostgreSQL unless DATABASE_URL is set, applies migrations, serves every
 HttpApi route of template.yaml on http://127.0.0.1:$PORT through the local API Gateway, runs the scheduled
-sync every SYNC_INTERVAL_SECONDS, and connects a Chatwoot account when CHATWOOT_* is set. SIGINT or SIGTERM
-stops all of it, the embedded PostgreSQL included.
+sync every SYNC_INTERVAL_SECONDS, and connects a Chatwoot account when CHATWOOT_* is set. Without
+CHATWOOT_BASE_URL (and unless CHATWOOT_SIMULATOR=0) it starts the Chatwoot simulator instead: a law office with
+a gentle flow of traffic, its signed webhooks pointed at the local webhook route, connected as an integration
+and synced once at start. SIGINT or SIGTERM stops all of it, the embedded PostgreSQL included.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
 import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+from pydantic import Field
 
 from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database, set_database
+from chatwoot_simulator import Simulator, SimulatorServer, TrafficGenerator, seed_demo, serve
 
 from .authorizer import JwtVerifier
 from .invoke import FunctionInvoker
@@ -27,11 +35,29 @@ from .server import LocalApiServer, LocalGateway
 from .settings import LocalSettings
 from .template_routes import LocalTemplate, read_template
 
+if TYPE_CHECKING:
+    from chatwoot_integration.models.integration import IntegrationView
+
 log = logging.getLogger("localdev")
 
 HOST = "127.0.0.1"
 SYNC_FUNCTION = "SyncFunction"
 SYNC_EVENT: dict[str, Any] = {"mode": "incremental"}
+SIMULATOR_INTEGRATION_NAME = "Chatwoot simulator (make run)"
+SIMULATOR_SEED = 1
+
+
+class RunSettings(LocalSettings):
+    """``make run``'s environment: the local tools' settings, and the Chatwoot simulator it starts when no Chatwoot
+    is configured (``CHATWOOT_SIMULATOR=0`` turns it off; ``CHATWOOT_SIMULATOR_RATE`` is actions per minute)."""
+
+    chatwoot_simulator: bool = True
+    chatwoot_simulator_rate: float = Field(default=12.0, gt=0)
+    chatwoot_simulator_conversations: int = Field(default=36, ge=0, le=10_000)
+
+    @property
+    def simulate_chatwoot(self) -> bool:
+        return self.chatwoot_simulator and not self.chatwoot_base_url
 
 
 class SyncScheduler:
@@ -126,17 +152,114 @@ def connect_chatwoot(database: Database, settings: LocalSettings, public_base_ur
     )
 
 
+@dataclass
+class LocalChatwoot:
+    """The simulated Chatwoot of a local run: its server, its traffic, and the integration connected to it."""
+
+    simulator: Simulator
+    server: SimulatorServer
+    traffic: TrafficGenerator
+    account_id: int
+    integration_id: int
+    webhook_url: str
+
+    def stop(self) -> None:
+        self.traffic.stop()
+        self.server.shutdown()
+        self.simulator.close()  # its background webhook sender
+
+
+def start_simulator(
+    database: Database, public_base_url: str, *, rate_per_minute: float, conversations: int
+) -> LocalChatwoot | None:
+    """Start the simulator with a seeded law office, connect it as an integration whose webhooks it signs and
+    posts to the local webhook route, and start its traffic. None when its account id is taken by a real one."""
+    simulator = Simulator(delivery="async", seed=SIMULATOR_SEED)
+    server = serve(simulator=simulator)
+    try:
+        demo = seed_demo(simulator, conversations=conversations, seed=SIMULATOR_SEED)
+        webhook_secret = secrets.token_urlsafe(24)
+        integration = _connect_simulator(
+            database, server.url, demo.account_id, demo.api_token, webhook_secret, public_base_url
+        )
+        if integration is None:
+            server.shutdown()
+            simulator.close()
+            return None
+        simulator.set_webhook(demo.account_id, url=integration.webhook_url, secret=webhook_secret)
+        traffic = TrafficGenerator(
+            simulator, account_id=demo.account_id, rate_per_minute=rate_per_minute, seed=SIMULATOR_SEED
+        )
+        traffic.start()
+    except BaseException:
+        server.shutdown()
+        simulator.close()
+        raise
+    return LocalChatwoot(
+        simulator=simulator,
+        server=server,
+        traffic=traffic,
+        account_id=demo.account_id,
+        integration_id=integration.id,
+        webhook_url=integration.webhook_url,
+    )
+
+
+def _connect_simulator(
+    database: Database, base_url: str, account_id: int, api_token: str, webhook_secret: str, public_base_url: str
+) -> IntegrationView | None:
+    from chatwoot_integration.models.integration import IntegrationChanges  # noqa: PLC0415
+    from chatwoot_integration.repositories.integrations import IntegrationRepository  # noqa: PLC0415
+    from chatwoot_integration.secrets import DatabaseSecretStore  # noqa: PLC0415
+    from chatwoot_integration.services.integrations import (  # noqa: PLC0415
+        IntegrationService,
+        ensure_local_integration,
+    )
+
+    with database.transaction() as conn:
+        existing = IntegrationRepository(conn).get_by_account(account_id)
+    if existing is not None and existing.name != SIMULATOR_INTEGRATION_NAME:
+        log.warning(
+            "account %s is connected to another Chatwoot; the simulator is not connected (CHATWOOT_SIMULATOR=0 "
+            "silences this)",
+            account_id,
+        )
+        return None
+    if existing is not None:
+        # The previous run's simulator is gone with its data; a mirror of it (messages with ids the new one
+        # reuses, catch-up marks) would only disagree with the new one.
+        service = IntegrationService(database, DatabaseSecretStore(database), public_base_url)
+        service.update(existing.id, IntegrationChanges(active=False), actor="local-runner")
+        service.delete(existing.id, actor="local-runner")
+    return ensure_local_integration(
+        database,
+        base_url=base_url,
+        account_id=account_id,
+        api_token=api_token,
+        webhook_secret=webhook_secret,
+        public_base_url=public_base_url,
+        name=SIMULATOR_INTEGRATION_NAME,
+    )
+
+
 class LocalRunner:
     """Everything ``make run`` starts, and stops again in reverse order."""
 
-    def __init__(self, settings: LocalSettings, out: TextIO = sys.stdout) -> None:
+    def __init__(self, settings: LocalSettings, out: TextIO = sys.stdout, *, simulate: bool = False) -> None:
         self.settings = settings
         self._out = out
+        self._simulate = simulate
         self._local_db: LocalDatabase | None = None
         self._database: Database | None = None
         self._invoker: FunctionInvoker | None = None
         self._server: LocalApiServer | None = None
         self._scheduler: SyncScheduler | None = None
+        self._chatwoot: LocalChatwoot | None = None
+
+    @property
+    def chatwoot(self) -> LocalChatwoot | None:
+        """The simulated Chatwoot, when this run started one."""
+        return self._chatwoot
 
     @property
     def url(self) -> str:
@@ -160,7 +283,10 @@ class LocalRunner:
 
         self._preload(template)
         self._server.start()
-        connect_chatwoot(self._database, self.settings, public_base_url, self._out)
+        if self._simulate:
+            self._start_simulator(template, public_base_url)
+        else:
+            connect_chatwoot(self._database, self.settings, public_base_url, self._out)
         self._start_sync(template)
         self._print_banner()
 
@@ -169,6 +295,10 @@ class LocalRunner:
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
+        if self._chatwoot is not None:
+            # Before the API server: its webhooks must not be sent to a server that is gone.
+            self._chatwoot.stop()
+            self._chatwoot = None
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -190,6 +320,31 @@ class LocalRunner:
                 self._invoker.preload(function_id)
             except Exception:
                 log.exception("%s failed to initialise; its routes will answer 500", function_id)
+
+    def _start_simulator(self, template: LocalTemplate, public_base_url: str) -> None:
+        assert self._database is not None and self._invoker is not None
+        settings = self.settings
+        rate = settings.chatwoot_simulator_rate if isinstance(settings, RunSettings) else 12.0
+        conversations = settings.chatwoot_simulator_conversations if isinstance(settings, RunSettings) else 36
+        self._chatwoot = start_simulator(
+            self._database, public_base_url, rate_per_minute=rate, conversations=conversations
+        )
+        if self._chatwoot is None or SYNC_FUNCTION not in template.functions:
+            return
+        # A full pass now: the mirror holds the simulated office by the time the banner is printed.
+        event = {"mode": "full", "integration_id": self._chatwoot.integration_id}
+        try:
+            result = self._invoker.invoke(SYNC_FUNCTION, event)
+        except Exception:
+            log.exception("the first sync with the simulator failed; the scheduled sync will retry")
+            return
+        for item in result.get("integrations", []):
+            log.info(
+                "first sync: %s, %s conversations, %s messages",
+                item.get("status"),
+                item.get("conversations_seen"),
+                item.get("messages_inserted"),
+            )
 
     def _start_sync(self, template: LocalTemplate) -> None:
         assert self._invoker is not None
@@ -215,6 +370,14 @@ class LocalRunner:
             if self._scheduler is not None
             else "off"
         )
+        chatwoot_lines = ""
+        if self._chatwoot is not None:
+            chatwoot = self._chatwoot
+            chatwoot_lines = (
+                f"  Chatwoot    simulator at {chatwoot.server.url}, account {chatwoot.account_id}, integration "
+                f"{chatwoot.integration_id} (CHATWOOT_SIMULATOR=0 to turn it off)\n"
+                f"  Webhook     {chatwoot.webhook_url}\n"
+            )
         print(
             "\nChatwoot integration running locally\n"
             f"  API         {self.url}\n"
@@ -222,6 +385,7 @@ class LocalRunner:
             "  Token       make token   (ROLE=admin|agent ACCOUNTS=1,2 SUB=...); send 'Authorization: Bearer <token>'\n"
             f"  JWT secret  {secret_line}\n"
             f"  Data        {self._local_db.describe()}\n"
+            f"{chatwoot_lines}"
             f"  Sync        {sync_line}\n"
             "  Stop        Ctrl+C\n",
             file=self._out,
@@ -238,9 +402,17 @@ def _export_handler_environment(database_url: str, public_base_url: str) -> None
     get_settings.cache_clear()
 
 
+def runner_from_environ(environ: Mapping[str, str] | None = None, out: TextIO = sys.stdout) -> LocalRunner:
+    """The runner ``make run`` starts, from its environment."""
+    settings = RunSettings.from_environ(environ)
+    assert isinstance(settings, RunSettings)
+    return LocalRunner(settings, out, simulate=settings.simulate_chatwoot)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)  # its INFO lines are whole command lines
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per Chatwoot request drowns everything else
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # pgserver falls back to /tmp
     stop_requested = threading.Event()
 
@@ -252,7 +424,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    runner = LocalRunner(LocalSettings.from_environ())
+    runner = runner_from_environ()
     try:
         runner.start()
         while not stop_requested.wait(0.5):

@@ -435,21 +435,26 @@ def converged_with(db: Database, sim: Simulator, account_id: int) -> list[str]:
 
 
 def agent_differences(h: Harness) -> list[str]:
-    with h.db.transaction() as conn:
+    return agent_differences_with(h.db, h.sim, h.account_id)
+
+
+def agent_differences_with(db: Database, sim: Simulator, account_id: int) -> list[str]:
+    """Differences between the mirrored agents and their inbox and team membership and the simulator's."""
+    with db.transaction() as conn:
         rows = {
             r["agent_id"]: r
-            for r in conn.execute("SELECT * FROM usuarios_chatwoot WHERE account_id = %s", (h.account_id,))
+            for r in conn.execute("SELECT * FROM usuarios_chatwoot WHERE account_id = %s", (account_id,))
         }
         inbox_members = {
             (r["inbox_id"], r["agent_id"])
-            for r in conn.execute("SELECT * FROM membros_inbox_chatwoot WHERE account_id = %s", (h.account_id,))
+            for r in conn.execute("SELECT * FROM membros_inbox_chatwoot WHERE account_id = %s", (account_id,))
         }
         team_members = {
             (r["team_id"], r["agent_id"])
-            for r in conn.execute("SELECT * FROM membros_equipe_chatwoot WHERE account_id = %s", (h.account_id,))
+            for r in conn.execute("SELECT * FROM membros_equipe_chatwoot WHERE account_id = %s", (account_id,))
         }
     found: list[str] = []
-    for agent in h.sim.list_agents(h.account_id):
+    for agent in sim.list_agents(account_id):
         row = rows.get(agent.id)
         if row is None:
             found.append(f"agent {agent.id}: missing")
@@ -460,8 +465,8 @@ def agent_differences(h: Harness) -> list[str]:
             for key, value in want.items()
             if row[key] != value
         )
-    want_inbox = {(i.id, a) for i in h.sim.list_inboxes(h.account_id) for a in i.member_ids}
-    want_team = {(t.id, a) for t in h.sim.list_teams(h.account_id) for a in t.member_ids}
+    want_inbox = {(i.id, a) for i in sim.list_inboxes(account_id) for a in i.member_ids}
+    want_team = {(t.id, a) for t in sim.list_teams(account_id) for a in t.member_ids}
     if inbox_members != want_inbox:
         found.append(f"inbox members: mirror {sorted(inbox_members)} != chatwoot {sorted(want_inbox)}")
     if team_members != want_team:
