@@ -42,6 +42,8 @@ class SyncSettings(BaseModel):
     # Pages of a full pass requested ahead while the current one is written (0: one at a time), so Chatwoot is kept
     # busy while a page is parsed and written; each adds one request in flight, well within its rate limits.
     read_ahead_pages: int = Field(default=3, ge=0, le=8)
+    # Conversations whose messages are read at once by the catch-up (a first sync reads every conversation's).
+    message_readers: int = Field(default=4, ge=1, le=16)
     # Chatwoot answers ``after=`` with up to 100 messages; a shorter page is the last one.
     messages_page_size: int = Field(default=100, ge=1)
     # Bound on message pages read for one conversation in one run (100 pages is 10,000 messages).

@@ -1,9 +1,11 @@
 """Steps 2 to 4 of a sync: conversations (incremental window or full pass), contacts, message catch-up, deletions.
 
-A batch of conversations (a page of the full pass, a chunk of the incremental answer) is written in one
-transaction: its contacts in one statement, its conversations in one guarded upsert (with their change events),
-the messages read for it in one statement, and, in a full pass, the resume state. Chatwoot is read before the
-transaction opens, so a failure leaves nothing half-written and the resume state never runs ahead of the data.
+A batch of conversations (a page of the full pass, a chunk of the incremental answer) is first compared with the
+mirror in one statement. What changed is then written in one transaction: the changed contacts in one statement,
+the changed conversations in one guarded upsert (with their change events), the messages read for the batch in one
+statement, and the bookkeeping (conversations seen, message marks) with the resume state in one statement. A batch
+where nothing changed costs that last statement alone. Chatwoot is read before the transaction opens, so a failure
+leaves nothing half-written and the resume state never runs ahead of the data.
 """
 
 from __future__ import annotations
@@ -289,33 +291,46 @@ class ConversationPass:
     def _read_messages(self, batch: _Batch, held: dict[int, Held]) -> _Messages:
         """Message catch-up: for each conversation whose newest message is past the sync's mark, read every
         message after the mark. The mark only moves over messages read here, so a message whose webhook was lost
-        is found even when later messages did arrive."""
+        is found even when later messages did arrive. Up to ``message_readers`` conversations are read at once."""
         result = _Messages(rows=[], through={}, cut=False)
+        wanted: list[tuple[int, int]] = []
         for conversation_id, newest in batch.newest_message.items():
             mark = held[conversation_id]
             if mark.deleted_by == "api":
                 continue  # removed from the mirror on purpose: it stays out, messages included
             after = mark.messages_synced_through or 0
-            if newest <= after:
-                continue
-            if self._budget.exhausted():
-                result.cut = True
-                return result
-            messages, through, cut = self._messages_after(conversation_id, after)
-            result.rows.extend(
-                message_rows(
-                    self._account_id,
-                    conversation_id,
-                    messages,
-                    store_content=self._integration.store_message_content,
+            if newest > after:
+                wanted.append((conversation_id, after))
+        if not wanted:
+            return result
+        readers = min(self._settings.message_readers, len(wanted))
+        queue = iter(wanted)
+        with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sync-messages") as pool:
+            reading: deque[tuple[int, int, Future[tuple[list[Message], int, bool]]]] = deque()
+            while True:
+                while len(reading) < readers and not result.cut:
+                    following = next(queue, None)
+                    if following is None:
+                        break
+                    if self._budget.exhausted():
+                        result.cut = True
+                        break
+                    reading.append((*following, pool.submit(self._messages_after, *following)))
+                if not reading:
+                    return result
+                conversation_id, after, future = reading.popleft()
+                messages, through, cut = future.result()
+                result.rows.extend(
+                    message_rows(
+                        self._account_id,
+                        conversation_id,
+                        messages,
+                        store_content=self._integration.store_message_content,
+                    )
                 )
-            )
-            if through > after:
-                result.through[conversation_id] = through
-            if cut:
-                result.cut = True
-                return result
-        return result
+                if through > after:
+                    result.through[conversation_id] = through
+                result.cut = result.cut or cut
 
     def _messages_after(self, conversation_id: int, after: int) -> tuple[list[Message], int, bool]:
         """Messages after ``after``, ascending, page by page; the id read up to; whether the deadline cut it."""
