@@ -189,3 +189,14 @@ def test_with_30_percent_of_webhooks_lost_the_mirror_converges_after_one_sync(db
         assert (item.status, item.mode) == ("ok", "incremental")
         assert converged(h) == []
         assert agent_differences(h) == []
+
+
+def test_a_cursor_older_than_a_day_makes_the_incremental_run_a_full_pass(db: Database) -> None:
+    with harness(db, conversations=10) as h:
+        h.service.run(SyncRequest(mode="full"))
+        h.advance(2 * 86_400)
+
+        item = h.service.run(SyncRequest(mode="incremental")).integrations[0]
+
+        assert (item.status, item.mode, item.pass_completed) == ("ok", "full", True)
+        assert h.integration().last_full_sync_at == h.integration().last_sync_at

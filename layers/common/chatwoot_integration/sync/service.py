@@ -122,8 +122,11 @@ class SyncService:
         if skip is not None:
             return _skipped(report, skip)
         owner = f"sync-{uuid.uuid4()}"
-        if not self._acquire(integration, owner, budget):
+        leased = self._acquire(integration, owner, budget)
+        if leased is None:
             return _skipped(report, "another sync run holds this integration's lease")
+        # Read again under the lease: a run that held it until now may have moved the cursor or the resume state.
+        integration = leased
         agents = AgentRefresh()
         progress: SyncProgress | None = None
         outcome: dict[str, Any]
@@ -241,11 +244,13 @@ class SyncService:
         seconds = self._settings.lease_seconds_without_deadline if remaining is None else max(remaining, 0.0)
         return self._clock() + timedelta(seconds=seconds + self._settings.lease_margin_seconds)
 
-    def _acquire(self, integration: Integration, owner: str, budget: Budget) -> bool:
+    def _acquire(self, integration: Integration, owner: str, budget: Budget) -> Integration | None:
+        """Take the lease and return the integration as it stands under it, or None when another run holds it."""
         with self._database.transaction() as conn:
-            return IntegrationRepository(conn).acquire_sync_lease(
-                integration.id, owner, self._lease_until(budget), self._clock()
-            )
+            repo = IntegrationRepository(conn)
+            if not repo.acquire_sync_lease(integration.id, owner, self._lease_until(budget), self._clock()):
+                return None
+            return repo.get(integration.id)
 
     def _release(self, integration: Integration, owner: str, outcome: dict[str, Any]) -> None:
         try:
