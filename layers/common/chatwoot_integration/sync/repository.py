@@ -283,7 +283,7 @@ class SyncRepository:
     def save_progress(self, integration_id: int, owner: str, progress: str, lease_until: datetime) -> bool:
         """Store the resume state and extend the lease, only while this run still holds it."""
         return self.record(
-            0,
+            0,  # no conversation to mark: the account plays no part
             Bookkeeping(
                 integration_id=integration_id,
                 owner=owner,

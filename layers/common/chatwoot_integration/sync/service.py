@@ -9,7 +9,7 @@ Per active integration, under its lease (a row lease, so two overlapping runs ne
 4. the cursor moves only when a pass completes; a run that reaches its deadline stops between units of work and
    leaves the resume state for the next one;
 5. a revoked token parks the integration in ``auth_error`` until its configuration changes; any other failure
-   leaves ``error`` with the message and the next run starts over from the last good state;
+   leaves ``error`` with the message, and the next run resumes after the last batch that was written whole;
 6. then the assignment backstop (and the hand-over of an agent who went offline) and the publication of the
    change events, neither of which can fail the run.
 """
