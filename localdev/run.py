@@ -399,6 +399,10 @@ def _export_handler_environment(database_url: str, public_base_url: str) -> None
     os.environ.setdefault("PUBLIC_BASE_URL", public_base_url)
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "chatwoot-integration")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ChatwootIntegration")
+    # A terminal, not CloudWatch: the access log tells what happens; the functions' JSON logs show problems only
+    # and metrics are not printed (set POWERTOOLS_LOG_LEVEL=INFO or POWERTOOLS_METRICS_DISABLED=false to see them).
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     get_settings.cache_clear()
 
 
