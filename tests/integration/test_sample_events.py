@@ -17,6 +17,7 @@ from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database
 from chatwoot_integration.ingest import batch
 from chatwoot_integration.ingest.receive import set_receiver
+from chatwoot_simulator import Simulator, serve
 from localdev.apigw import LocalLambdaContext
 from tests.factories import create_integration
 
@@ -53,9 +54,17 @@ def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> Iterator[No
     set_receiver(None)
     batch.get_assignment.cache_clear()
     context.reset()
-    with db.transaction() as conn:
-        create_integration(conn, account_id=3, credentials={"api_token": "t", "webhook_secret": SAMPLE_SECRET})
-    yield
+    sim = Simulator(seed=4)
+    accounts = [sim.create_account(f"Escritório {n}") for n in range(3)]  # the samples speak of account 3
+    with serve(simulator=sim) as chatwoot, db.transaction() as conn:
+        create_integration(
+            conn,
+            account_id=accounts[-1].id,
+            base_url=chatwoot.url,
+            credentials={"api_token": accounts[-1].api_token, "webhook_secret": SAMPLE_SECRET},
+        )
+        yield
+    sim.close()
     set_receiver(None)
     context.reset()
     get_settings.cache_clear()
@@ -90,9 +99,9 @@ def test_api_sample_lists_conversations(db: Database) -> None:
 def test_sync_sample_runs_a_pass_and_reports(db: Database) -> None:
     report = invoke("sync", "sync")
     assert isinstance(report, dict)
+    assert [i["status"] for i in report["integrations"]] == ["ok"]
     status = db.connection().execute("SELECT sync_status FROM integracoes_chatwoot").fetchone()
-    assert status is not None
-    assert status["sync_status"] in ("ok", "error")  # the sample integration points at a closed port
+    assert status == {"sync_status": "ok"}
 
 
 def test_migrate_sample_applies_nothing_new(db: Database) -> None:
