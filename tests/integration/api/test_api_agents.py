@@ -92,3 +92,30 @@ def test_unknown_agent_and_bad_bodies(client: ApiClient, world: World) -> None:
     bad = client.patch(f"{base(world)}/{world.agents['ana']}", json_body={"capacity": -1})
     assert bad.status == 422
     assert bad.json()["error"]["details"][0]["field"] == "body.capacity"
+
+
+def test_an_agent_coming_online_picks_up_waiting_conversations(client: ApiClient, world: World, db: Database) -> None:
+    policy = {"assignment_policy": {"enabled": True, "default_capacity": 5}}
+    assert client.patch(f"/integrations/{world.integration_id}", json_body=policy).status == 200
+    with db.transaction() as conn:  # nobody available: the conversations wait
+        conn.execute("UPDATE usuarios_chatwoot SET availability = 'offline'")
+    bruno = world.agents["bruno"]
+    response = client.patch(f"{base(world)}/{bruno}", json_body={"availability": "online"})
+    assert response.status == 200
+    assigned = (
+        db.connection()
+        .execute(
+            "SELECT conversation_id FROM conversas_chatwoot WHERE assignee_id = %s ORDER BY conversation_id", (bruno,)
+        )
+        .fetchall()
+    )
+    # Odd ones carry area:civel: they need the skill, which Bruno lacks, so they keep waiting.
+    plain = [cid for n, cid in enumerate(world.conversations) if n % 2 == 0]
+    assert [row["conversation_id"] for row in assigned] == plain
+    assert all(world.sim.get_conversation(world.account_id, cid).assignee_id == bruno for cid in plain)
+    waiting = (
+        db.connection()
+        .execute("SELECT assignment_error FROM conversas_chatwoot WHERE assignee_id IS NULL ORDER BY conversation_id")
+        .fetchall()
+    )
+    assert [row["assignment_error"] for row in waiting] == ["no eligible agent with skills civel"] * 2
