@@ -1,0 +1,281 @@
+"""Memory of one processor container over 50,000 webhook events: resident memory must stay flat after warm-up.
+
+One process plays one Lambda container: the processor function's handler (``functions/processor/app.py``, so
+``handle_sqs_batch``, the ``DeliveryProcessor`` and the per-invocation metric flush, exactly as deployed) gets SQS
+events of 10 records (the template's batch size) against one database. The events are ten-step conversation lives
+(created, first message, the ``contact_updated`` and typing noise Chatwoot sends along, assignment, reply, private
+note, resolution, a follow-up that reopens), 25 conversations interleaved, built one batch at a time so the
+benchmark itself holds nothing that grows.
+
+Resident memory (RSS) is sampled every 5,000 events, after a garbage collection (so a sample shows what is
+retained, not garbage waiting for the next cycle). Reported: RSS after the first 5,000 events (warm-up: imports,
+connection, caches, allocator arenas), RSS at the end, and the growth per 10,000 events after warm-up, the slope
+of a least-squares line through the samples from 5,000 on (less sensitive to one noisy sample than end minus
+start).
+
+Bound: 2 MB per 10,000 events, about 200 bytes per event. Keeping anything per delivery (a body of 1 to 3 KB, a
+parsed model, a result, a log record) would exceed it several times over, while allocator noise (arenas reused
+or not) stays well below. At that rate a container, which lives hours and handles far fewer than a million
+events, would gain less than 200 MB over a million events: a slow leak, but below the bound a leak cannot hide.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib.util
+import io
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psutil
+
+from chatwoot_integration.db import Database
+from chatwoot_integration.ingest.record import IngestRecord, sqs_event
+from chatwoot_integration.observability import logger
+from chatwoot_integration.repositories.integrations import IntegrationRepository
+from tests.fixtures.chatwoot_payloads import contact_payload, conversation_payload, message_payload, raw_body
+
+from .harness import REPO_ROOT, BenchContext, Result
+
+EVENTS = 50_000
+WARM_UP_EVENTS = 5_000
+SAMPLE_EVERY = 5_000
+BATCH_SIZE = 10
+ACTIVE_CONVERSATIONS = 25
+EVENTS_PER_CONVERSATION = 10
+GROWTH_LIMIT_MB_PER_10K = 2.0
+ACCOUNT_ID = 3  # the account of the payload builders
+START = 1_781_691_000
+MB = 1024 * 1024
+
+
+@dataclass
+class _Context:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "processor"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:processor"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "bench-memory"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class Samples:
+    """RSS in bytes after each ``SAMPLE_EVERY`` events (``events`` says after how many), and the run's time."""
+
+    events: list[int]
+    rss: list[int]
+    seconds: float
+
+
+def run(ctx: BenchContext) -> list[Result]:
+    processor = _load_processor()
+    with ctx.fresh_database("bench_memory") as database, _quiet():
+        integration_id = _create_integration(database)
+        samples = _process(processor, integration_id)
+        _check_applied(database, integration_id)
+    warm = samples.rss[samples.events.index(WARM_UP_EVENTS)] / MB
+    end = samples.rss[-1] / MB
+    growth = growth_per_10k(samples) / MB
+    print(
+        f"memory: {EVENTS:,} events in {samples.seconds:.0f} s; RSS MB every {SAMPLE_EVERY:,} events: "
+        + ", ".join(f"{rss / MB:.1f}" for rss in samples.rss)
+    )
+    return [
+        Result(name="processor RSS after warm-up (5,000 events)", value=warm, unit="MB"),
+        Result(name="processor RSS after 50,000 events", value=end, unit="MB"),
+        Result.compared(
+            "processor RSS growth per 10,000 events after warm-up",
+            growth,
+            "MB",
+            GROWTH_LIMIT_MB_PER_10K,
+            "<= 1.0",
+        ),
+    ]
+
+
+def growth_per_10k(samples: Samples) -> float:
+    """Bytes per 10,000 events: the least-squares slope of RSS over the samples taken after warm-up."""
+    points = [(e, r) for e, r in zip(samples.events, samples.rss, strict=True) if e >= WARM_UP_EVENTS]
+    mean_e = sum(e for e, _ in points) / len(points)
+    mean_r = sum(r for _, r in points) / len(points)
+    covariance = sum((e - mean_e) * (r - mean_r) for e, r in points)
+    variance = sum((e - mean_e) ** 2 for e, _ in points)
+    return covariance / variance * 10_000
+
+
+def _process(processor: ModuleType, integration_id: int) -> Samples:
+    context = _Context()
+    process = psutil.Process()
+    events_done = 0
+    samples = Samples(events=[], rss=[], seconds=0.0)
+    started = time.perf_counter()
+    batch: list[IngestRecord] = []
+    for body in interleaved_events(EVENTS):
+        batch.append(_record(integration_id, events_done + len(batch), body))
+        if len(batch) < BATCH_SIZE:
+            continue
+        response = processor.lambda_handler(sqs_event(batch), context)
+        if response["batchItemFailures"]:
+            raise RuntimeError(f"the processor reported failures: {response['batchItemFailures']}")
+        events_done += len(batch)
+        batch = []
+        if events_done % SAMPLE_EVERY == 0:
+            gc.collect()
+            samples.events.append(events_done)
+            samples.rss.append(process.memory_info().rss)
+    samples.seconds = time.perf_counter() - started
+    return samples
+
+
+def _record(integration_id: int, n: int, body: bytes) -> IngestRecord:
+    return IngestRecord(
+        integration_id=integration_id,
+        delivery_id=f"bench-memory-{n:08d}",
+        received_at=datetime.fromtimestamp(START + n, UTC),
+        body=body,
+    )
+
+
+def interleaved_events(total: int) -> Iterator[bytes]:
+    """``total`` bodies: conversation lives, ``ACTIVE_CONVERSATIONS`` of them in progress at any time, each built
+    when it starts (so only the active ones are held)."""
+    active: list[Iterator[bytes]] = []
+    next_conversation = 1
+    produced = 0
+    turn = 0
+    while produced < total:
+        while len(active) < ACTIVE_CONVERSATIONS:
+            active.append(iter(conversation_life(next_conversation)))
+            next_conversation += 1
+        # A fixed stride over the active lives interleaves them without a random generator.
+        turn = (turn + 7) % len(active)
+        body = next(active[turn], None)
+        if body is None:
+            active.pop(turn)
+            continue
+        produced += 1
+        yield body
+
+
+def conversation_life(conversation_id: int) -> list[bytes]:
+    """The ten deliveries Chatwoot sends over one short conversation, with its own ids and times."""
+    start = START + conversation_id * 30
+    contact_id = 500_000 + conversation_id
+    first_message = conversation_id * EVENTS_PER_CONVERSATION
+    agent = 21 + conversation_id % 5
+
+    def state(step: int, event: str | None, **values: Any) -> dict[str, Any]:
+        return conversation_payload(
+            conversation_id=conversation_id,
+            contact_id=contact_id,
+            event=event,
+            updated_at=start + step + 0.25,
+            last_activity_at=start + step,
+            messages=[],
+            **values,
+        )
+
+    def at(offset: int) -> datetime:
+        return datetime.fromtimestamp(start + offset, UTC)
+
+    def message(offset: int, n: int, **values: Any) -> bytes:
+        return raw_body(
+            message_payload(
+                conversation_id=conversation_id,
+                message_id=first_message + n,
+                created_at=at(offset),
+                conversation=state(offset, None, **values.pop("conversation_values", {})),
+                **values,
+            )
+        )
+
+    assigned: dict[str, Any] = {"assignee_id": agent, "labels": ["trabalhista"]}
+    noise = contact_payload(
+        contact_id=contact_id,
+        event="contact_updated",
+        changed_attributes=[{"last_activity_at": {"previous_value": None, "current_value": at(1).isoformat()}}],
+    )
+    return [
+        raw_body(state(0, "conversation_created")),
+        message(1, 0, content=f"Preciso de ajuda com o processo {conversation_id}."),
+        raw_body(noise),
+        raw_body(state(2, "conversation_updated", **assigned)),
+        message(3, 1, message_type="outgoing", sender="user", content="Cuido disso.", conversation_values=assigned),
+        message(
+            4,
+            2,
+            message_type="outgoing",
+            sender="user",
+            private=True,
+            content="Ver procuração.",
+            conversation_values=assigned,
+        ),
+        raw_body(state(5, "conversation_status_changed", status="resolved", **assigned)),
+        raw_body(state(5, "conversation_updated", status="resolved", **assigned)),
+        message(6, 3, content="Obrigado!", conversation_values={"status": "resolved", **assigned}),
+        raw_body(state(7, "conversation_updated", status="open", **assigned)),
+    ]
+
+
+def _create_integration(database: Database) -> int:
+    with database.transaction() as conn:
+        integration = IntegrationRepository(conn).insert(
+            {
+                "name": "Bench memory",
+                "base_url": "http://127.0.0.1:3100",
+                "account_id": ACCOUNT_ID,
+                "credentials": {"api_token": "bench-token", "webhook_secret": "bench-memory-secret"},
+            }
+        )
+    return integration.id
+
+
+def _check_applied(database: Database, integration_id: int) -> None:
+    with database.transaction() as conn:
+        rows = conn.execute(
+            "SELECT status, count(*) AS n FROM entregas_webhook_chatwoot WHERE integration_id = %s GROUP BY status",
+            (integration_id,),
+        ).fetchall()
+    counts = {row["status"]: row["n"] for row in rows}
+    if sum(counts.values()) != EVENTS or counts.get("failed") or counts.get("rejected"):
+        raise RuntimeError(f"unexpected delivery outcomes: {counts}")
+
+
+def _load_processor() -> ModuleType:
+    path = REPO_ROOT / "functions" / "processor" / "app.py"
+    spec = importlib.util.spec_from_file_location("_bench_memory_processor_app", Path(path))
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Discard(io.TextIOBase):
+    """stdout that keeps nothing: a StringIO would itself grow by one metric line per invocation."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Per-delivery info logs and per-invocation metric lines off the console while measuring."""
+    level = logger.log_level
+    logger.setLevel("WARNING")
+    try:
+        with contextlib.redirect_stdout(_Discard()):
+            yield
+    finally:
+        logger.setLevel(level)
