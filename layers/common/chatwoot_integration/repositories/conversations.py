@@ -82,6 +82,9 @@ upserted AS (
         deleted_at = CASE WHEN c.deleted_by = 'sync' THEN NULL ELSE c.deleted_at END,
         deleted_by = CASE WHEN c.deleted_by = 'sync' THEN NULL ELSE c.deleted_by END
     WHERE c.deleted_by IS DISTINCT FROM 'api'
+      -- A row the full pass found gone in Chatwoot only comes back on a fresh REST read: a webhook may have been
+      -- queued before the deletion and applied after it.
+      AND (c.deleted_by IS NULL OR %(mark_synced)s)
       AND (c.chatwoot_updated_at < EXCLUDED.chatwoot_updated_at
            OR (%(mark_synced)s AND c.chatwoot_updated_at = EXCLUDED.chatwoot_updated_at))
     RETURNING c.account_id, c.conversation_id, (c.xmax = 0) AS inserted, {_TRACKED_SQL}
@@ -104,7 +107,8 @@ class ConversationRepository:
         A stored row is overwritten only by a strictly newer version; an equal one is a no-op, except that a
         sync (``mark_synced``) confirms it (``sync_status`` becomes ``synced``). Rows the platform deleted
         (``deleted_by = 'api'``) are never touched; rows the full pass deleted come back when Chatwoot shows
-        them again. Several versions of one conversation in the batch collapse to the newest. Returns one
+        them again on a REST read (``mark_synced``), never through a webhook, which may be older than the
+        deletion. Several versions of one conversation in the batch collapse to the newest. Returns one
         outcome per row written (inserted or changed), with the previous values of :data:`TRACKED_FIELDS`.
         """
         if not states:
