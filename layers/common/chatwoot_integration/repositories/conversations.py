@@ -22,7 +22,8 @@ from ..models.conversation import (
 )
 from ._sql import to_json, translate_transition_errors
 
-_STATE_COLUMNS = (
+# The columns Chatwoot owns, in the order the upsert and the sync's comparison use them, with their SQL types.
+STATE_COLUMNS = (
     "inbox_id",
     "contact_id",
     "status",
@@ -40,17 +41,16 @@ _STATE_COLUMNS = (
     "chatwoot_created_at",
     "chatwoot_updated_at",
 )
+STATE_TYPES = """
+    inbox_id integer, contact_id integer, status text, priority text, assignee_id integer, agent_bot_id integer,
+    team_id integer, labels text[], custom_attributes jsonb, unread_count integer, last_activity_at timestamptz,
+    waiting_since timestamptz, snoozed_until timestamptz, first_reply_created_at timestamptz,
+    chatwoot_created_at timestamptz, chatwoot_updated_at timestamptz
+"""
 # The fields change events report with their previous value.
 TRACKED_FIELDS = ("status", "assignee_id", "team_id", "priority", "labels", "inbox_id", "deleted")
 _TRACKED_SQL = ", ".join("c.deleted_at IS NOT NULL AS deleted" if f == "deleted" else f"c.{f}" for f in TRACKED_FIELDS)
-
-_RECORDSET_TYPES = """
-    account_id integer, conversation_id integer, inbox_id integer, contact_id integer, status text,
-    priority text, assignee_id integer, agent_bot_id integer, team_id integer, labels text[],
-    custom_attributes jsonb, unread_count integer, last_activity_at timestamptz, waiting_since timestamptz,
-    snoozed_until timestamptz, first_reply_created_at timestamptz, chatwoot_created_at timestamptz,
-    chatwoot_updated_at timestamptz
-"""
+_RECORDSET_TYPES = "account_id integer, conversation_id integer, " + STATE_TYPES
 
 _UPSERT = f"""
 WITH incoming AS (
@@ -64,9 +64,9 @@ prior AS (
     JOIN incoming i USING (account_id, conversation_id)
 ),
 upserted AS (
-    INSERT INTO conversas_chatwoot AS c (account_id, conversation_id, {", ".join(_STATE_COLUMNS)},
+    INSERT INTO conversas_chatwoot AS c (account_id, conversation_id, {", ".join(STATE_COLUMNS)},
                                          parte_id, sync_status, synced_at)
-    SELECT i.account_id, i.conversation_id, {", ".join(f"i.{c}" for c in _STATE_COLUMNS)},
+    SELECT i.account_id, i.conversation_id, {", ".join(f"i.{c}" for c in STATE_COLUMNS)},
            (SELECT p.parte_id FROM partes_chatwoot p
              WHERE p.account_id = i.account_id AND p.contact_id = i.contact_id),
            CASE WHEN %(mark_synced)s THEN 'synced' ELSE 'pending' END,
@@ -74,7 +74,7 @@ upserted AS (
     FROM incoming i
     ORDER BY i.account_id, i.conversation_id
     ON CONFLICT (account_id, conversation_id) DO UPDATE SET
-        {", ".join(f"{c} = EXCLUDED.{c}" for c in _STATE_COLUMNS)},
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in STATE_COLUMNS)},
         parte_id = COALESCE(c.parte_id, EXCLUDED.parte_id),
         sync_status = CASE WHEN %(mark_synced)s THEN 'synced' ELSE c.sync_status END,
         sync_error = CASE WHEN %(mark_synced)s THEN NULL ELSE c.sync_error END,

@@ -19,6 +19,7 @@ from ..db import Connection
 from ..models.conversation import ConversationState
 from ..models.party import Contact
 from ..repositories._sql import to_json
+from ..repositories.conversations import STATE_COLUMNS, STATE_TYPES
 from ..repositories.messages import MessageRecord
 
 _UPSERT_CONTACTS = """
@@ -53,31 +54,8 @@ ORDER BY account_id, message_id
 ON CONFLICT (account_id, message_id) DO NOTHING
 """
 
-_STATE_COLUMNS = (
-    "inbox_id",
-    "contact_id",
-    "status",
-    "priority",
-    "assignee_id",
-    "agent_bot_id",
-    "team_id",
-    "labels",
-    "custom_attributes",
-    "unread_count",
-    "last_activity_at",
-    "waiting_since",
-    "snoozed_until",
-    "first_reply_created_at",
-    "chatwoot_created_at",
-    "chatwoot_updated_at",
-)
 _STATES = TypeAdapter(list[ConversationState])
-_STATE_TYPES = """
-    inbox_id integer, contact_id integer, status text, priority text, assignee_id integer, agent_bot_id integer,
-    team_id integer, labels text[], custom_attributes jsonb, unread_count integer, last_activity_at timestamptz,
-    waiting_since timestamptz, snoozed_until timestamptz, first_reply_created_at timestamptz,
-    chatwoot_created_at timestamptz, chatwoot_updated_at timestamptz
-"""
+
 
 # Per conversation of a batch: whether the mirror holds it, who deleted it, the version it holds, the message
 # catch-up mark, and whether writing Chatwoot's state (and its contact) would change anything at all.
@@ -92,8 +70,8 @@ SELECT b.conversation_id,
            AND c.sync_status = 'synced' AND c.deleted_at IS NULL
            AND NOT (c.parte_id IS NULL AND EXISTS (
                SELECT 1 FROM partes_chatwoot p WHERE p.account_id = c.account_id AND p.contact_id = c.contact_id))
-           AND ({", ".join(f"c.{col}" for col in _STATE_COLUMNS)})
-               IS NOT DISTINCT FROM ({", ".join(f"i.{col}" for col in _STATE_COLUMNS)}),
+           AND ({", ".join(f"c.{col}" for col in STATE_COLUMNS)})
+               IS NOT DISTINCT FROM ({", ".join(f"i.{col}" for col in STATE_COLUMNS)}),
            false) AS same_state,
        COALESCE(
            k.contact_id IS NOT NULL
@@ -103,7 +81,7 @@ SELECT b.conversation_id,
 FROM jsonb_to_recordset(%(batch)s::jsonb)
     AS b(conversation_id integer, sender_id integer, sender_name text, sender_email text, sender_phone_number text,
          sender_identifier text)
-LEFT JOIN jsonb_to_recordset(%(states)s::jsonb) AS i(conversation_id integer, {_STATE_TYPES})
+LEFT JOIN jsonb_to_recordset(%(states)s::jsonb) AS i(conversation_id integer, {STATE_TYPES})
     ON i.conversation_id = b.conversation_id
 LEFT JOIN conversas_chatwoot c ON c.account_id = %(account_id)s AND c.conversation_id = b.conversation_id
 LEFT JOIN sincronizacao_conversas_chatwoot s
@@ -207,7 +185,7 @@ class SyncRepository:
                 "account_id": account_id,
                 "batch": to_json([_incoming_row(item) for item in batch]),
                 # Serialised by pydantic in one call: this statement runs for every page of every pass.
-                "states": _STATES.dump_json(states, include={"__all__": {"conversation_id", *_STATE_COLUMNS}}).decode(),
+                "states": _STATES.dump_json(states, include={"__all__": {"conversation_id", *STATE_COLUMNS}}).decode(),
             },
         ).fetchall()
         return {
