@@ -31,6 +31,16 @@ _DATA_TABLES = (
 )
 
 
+@pytest.fixture(autouse=True)
+def restore_environment() -> Iterator[None]:
+    """Code under test may set variables for the handlers (the local runner does, on purpose): none of them
+    outlives its test."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresHandle]:
     """The embedded server under LOCAL_STATE_DIR (shared by the xdist workers), or DATABASE_URL's."""

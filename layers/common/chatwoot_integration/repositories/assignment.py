@@ -47,43 +47,26 @@ class AssignmentRepository:
             (account_id, conversation_id),
         ).fetchone()
 
-    def pick_agent(
-        self,
-        account_id: int,
-        *,
-        mode: Mode,
-        availabilities: Sequence[str],
-        default_capacity: int,
-        inbox_id: int | None,
-        team_id: int | None,
-        skills: Sequence[str],
-        exclude: Sequence[int] = (),
-    ) -> dict[str, Any] | None:
-        """The best eligible agent, row-locked; None only when nobody is eligible.
+    def pick_agent(self, account_id: int, **criteria: Any) -> dict[str, Any] | None:
+        """The best eligible agent that no concurrent assignment holds, row-locked (``SKIP LOCKED``).
 
-        First agents being assigned by a concurrent transaction are skipped (``SKIP LOCKED``), so parallel
-        assigners spread over agents instead of queueing on one. If that finds nobody, the busy agents may still
-        have room: the second query waits for their locks, and PostgreSQL re-checks the capacity condition on
-        each row once it is locked, so an agent filled meanwhile is passed over. Either way two assigners can
-        never overfill one agent.
+        The capacity condition is re-checked on the locked row, so two assigners can never overfill one agent,
+        and parallel assigners spread over agents instead of queueing on one. It never waits for a lock, so
+        assigners cannot deadlock on each other. ``criteria``: mode, availabilities, default_capacity,
+        inbox_id, team_id, skills, exclude.
         """
-        params = {
-            "account_id": account_id,
-            "availabilities": list(availabilities),
-            "default_capacity": default_capacity,
-            "inbox_id": inbox_id,
-            "team_id": team_id,
-            "skills": [s.lower() for s in skills],
-            "exclude": list(exclude),
-        }
-        for lock in ("FOR UPDATE OF u SKIP LOCKED", "FOR UPDATE OF u"):
-            query = sql.SQL(
-                "SELECT u.* FROM usuarios_chatwoot u WHERE {eligible} ORDER BY {order} LIMIT 1 {lock}"
-            ).format(eligible=sql.SQL(_ELIGIBLE), order=sql.SQL(_ORDER[mode]), lock=sql.SQL(lock))
-            agent = self._conn.execute(query, params).fetchone()
-            if agent is not None:
-                return agent
-        return None
+        query = sql.SQL(
+            "SELECT u.* FROM usuarios_chatwoot u WHERE {eligible} ORDER BY {order} LIMIT 1 FOR UPDATE OF u SKIP LOCKED"
+        ).format(eligible=sql.SQL(_ELIGIBLE), order=sql.SQL(_ORDER[criteria["mode"]]))
+        return self._conn.execute(query, _params(account_id, criteria)).fetchone()
+
+    def eligible_exists(self, account_id: int, **criteria: Any) -> bool:
+        """Whether any agent is eligible, locked or not (when ``pick_agent`` found none: busy, or nobody?)."""
+        query = sql.SQL("SELECT EXISTS (SELECT 1 FROM usuarios_chatwoot u WHERE {eligible}) AS any").format(
+            eligible=sql.SQL(_ELIGIBLE)
+        )
+        row = self._conn.execute(query, _params(account_id, criteria)).fetchone()
+        return bool(row and row["any"])
 
     def reserve(self, account_id: int, conversation_id: int, agent_id: int) -> None:
         self._conn.execute(
@@ -131,3 +114,15 @@ class AssignmentRepository:
             (account_id, list(availabilities), default_capacity),
         ).fetchone()
         return bool(row and row["any"])
+
+
+def _params(account_id: int, criteria: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "availabilities": list(criteria["availabilities"]),
+        "default_capacity": criteria["default_capacity"],
+        "inbox_id": criteria["inbox_id"],
+        "team_id": criteria["team_id"],
+        "skills": [skill.lower() for skill in criteria["skills"]],
+        "exclude": list(criteria.get("exclude", ())),
+    }

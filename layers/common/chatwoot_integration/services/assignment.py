@@ -10,6 +10,7 @@ the mirror already saying the same thing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,7 +23,6 @@ from ..models.integration import AssignmentPolicy, Integration
 from ..observability import logger
 from ..repositories.assignment import AssignmentRepository
 from ..repositories.changes import ChangeRepository
-from ..repositories.integrations import IntegrationRepository
 from .chatwoot_clients import ChatwootClients, deadline_from_context
 
 Trigger = Literal["created", "reopened", "manual", "backstop", "agent_offline"]
@@ -68,11 +68,19 @@ def availabilities(policy: AssignmentPolicy) -> list[str]:
 
 class AssignmentService:
     def __init__(
-        self, database: Database, clients: ChatwootClients, *, on_error: Callable[[Exception], None] | None = None
+        self,
+        database: Database,
+        clients: ChatwootClients,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        lock_wait_seconds: float = 5.0,
     ):
         self._database = database
         self._clients = clients
-        self._on_error = on_error
+        self._sleep = sleep
+        # How long to wait for eligible agents that concurrent assignments hold (each holds its agent for one
+        # Chatwoot call); past it the conversation waits for the backstop.
+        self._lock_wait_seconds = lock_wait_seconds
 
     def set_deadline_from(self, context: Any, *, margin_seconds: float = 2.0) -> None:
         """Chatwoot calls made for this invocation stop before the Lambda's deadline."""
@@ -264,13 +272,16 @@ class AssignmentService:
             "team_id": conversation["team_id"],
             "exclude": list(exclude),
         }
-        agent = repo.pick_agent(account_id, skills=skills, **pick)
+        agent, busy = self._pick(repo, account_id, skills=skills, criteria=pick)
         reason = f"{policy.mode}" + (f", skills {', '.join(skills)}" if skills else "")
-        if agent is None and skills and policy.skill_fallback == "any":
-            agent = repo.pick_agent(account_id, skills=[], **pick)
+        if agent is None and not busy and skills and policy.skill_fallback == "any":
+            agent, busy = self._pick(repo, account_id, skills=[], criteria=pick)
             reason = f"{policy.mode}, no agent with {', '.join(skills)}: fallback to any"
         if agent is None:
-            waiting = "no eligible agent" + (f" with skills {', '.join(skills)}" if skills else "")
+            if busy:
+                waiting = "every eligible agent is being assigned another conversation; the backstop retries"
+            else:
+                waiting = "no eligible agent" + (f" with skills {', '.join(skills)}" if skills else "")
             if trigger == "agent_offline":
                 try:
                     client.unassign(conversation_id)
@@ -287,6 +298,28 @@ class AssignmentService:
         repo.reserve(account_id, conversation_id, agent["agent_id"])
         self._record(conn, account_id, conversation_id, agent["agent_id"], reason, actor, conversation["assignee_id"])
         return AssignmentOutcome(conversation_id, agent["agent_id"], reason, assigned=True)
+
+    def _pick(
+        self, repo: AssignmentRepository, account_id: int, *, skills: Sequence[str], criteria: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """The best eligible agent, locked, or None; and whether eligible agents exist but stayed busy.
+
+        Agents held by concurrent assignments are skipped, never waited on in the database (two assigners that
+        wait on each other's agents would deadlock). When only held agents are eligible, try again after a
+        short pause: each holder keeps its agent for one Chatwoot call.
+        """
+        pause, waited = 0.005, 0.0
+        while True:
+            agent = repo.pick_agent(account_id, skills=skills, **criteria)
+            if agent is not None:
+                return agent, False
+            if not repo.eligible_exists(account_id, skills=skills, **criteria):
+                return None, False
+            if waited >= self._lock_wait_seconds:
+                return None, True
+            self._sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 0.2)
 
     @staticmethod
     def _why_not_assignable(
@@ -364,8 +397,3 @@ class _ChatwootRefused(Exception):
     def __init__(self, error: ChatwootError) -> None:
         super().__init__(error.message)
         self.error = error
-
-
-def policy_of(conn: Connection, account_id: int) -> AssignmentPolicy:
-    integration = IntegrationRepository(conn).get_by_account(account_id)
-    return integration.assignment_policy if integration else AssignmentPolicy()
