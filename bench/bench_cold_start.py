@@ -121,12 +121,17 @@ def _boto3_pin() -> str:
 
 
 def _fresh(body: str, function: str) -> dict[str, object]:
+    return _run(_PROBE.format(body=body), function)
+
+
+def _run(script: str, function: str) -> dict[str, object]:
+    """Run ``script`` in a fresh interpreter with the function's AWS environment; its last line is JSON."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     env.update(AWS_ENV)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "layers" / "common"), str(REPO / "functions" / function)])
     env["PYTHONDONTWRITEBYTECODE"] = "0"
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(body=body)],
+        [lambda_python(), "-c", script],
         env=env,
         capture_output=True,
         text=True,
@@ -152,6 +157,49 @@ def _paired(baseline: str, handler: str, function: str) -> tuple[float, float, f
         statistics.median(m for _, m in pairs),
         statistics.median(m / b for b, m in pairs),
     )
+
+
+# The webhook function's first and second request after its cold start, on its deployed code path (verify, queue)
+# with the AWS clients replaced by in-memory ones: what deferring schema building costs the first request.
+_WEBHOOK_REQUESTS = """
+import hashlib, hmac, json, time
+started = time.perf_counter()
+import app
+from chatwoot_integration.ingest.queue import MemoryIngestQueue
+from chatwoot_integration.ingest.receive import WebhookReceiver, set_receiver
+from chatwoot_integration.secrets import CachedSecrets, IntegrationSecret
+imported = time.perf_counter() - started
+
+class Store:
+    def load(self, integration_id):
+        return IntegrationSecret(api_token="t", webhook_secret="s", account_id=1)
+
+set_receiver(WebhookReceiver(CachedSecrets(Store(), 60), MemoryIngestQueue(), tolerance_seconds=300,
+                             max_body_bytes=1 << 20))
+body = b'{"event": "conversation_created", "id": 1, "account": {"id": 1}}'
+ts = str(int(time.time()))
+signature = "sha256=" + hmac.new(b"s", ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+event = {"version": "2.0", "routeKey": "POST /webhooks/chatwoot/{integration_id}", "rawPath": "/webhooks/chatwoot/1",
+         "rawQueryString": "", "pathParameters": {"integration_id": "1"}, "isBase64Encoded": False,
+         "headers": {"x-chatwoot-timestamp": ts, "x-chatwoot-signature": signature, "x-chatwoot-delivery": "d1"},
+         "requestContext": {"http": {"method": "POST", "path": "/webhooks/chatwoot/1", "sourceIp": "1.1.1.1"}},
+         "body": body.decode()}
+
+class Context:
+    function_name = "webhook"; memory_limit_in_mb = 256; aws_request_id = "r"
+    invoked_function_arn = "arn:aws:lambda:sa-east-1:123456789012:function:webhook"
+    def get_remaining_time_in_millis(self): return 5000
+
+import contextlib, io
+times = []
+for _ in range(2):
+    t = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        response = app.lambda_handler(event, Context())
+    times.append(time.perf_counter() - t)
+    assert response["statusCode"] == 202, response
+print(json.dumps({"seconds": imported, "first": times[0], "second": times[1], "modules": []}))
+"""
 
 
 def run(ctx: BenchContext) -> list[Result]:
@@ -182,4 +230,9 @@ def run(ctx: BenchContext) -> list[Result]:
                         ok=name not in loaded,
                     )
                 )
+    requests = [_run(_WEBHOOK_REQUESTS, "webhook") for _ in range(RUNS)]
+    first = statistics.median(float(r["first"]) for r in requests)  # type: ignore[arg-type]
+    second = statistics.median(float(r["second"]) for r in requests)  # type: ignore[arg-type]
+    results.append(Result("cold start [webhook] first request after import", first * 1000, "ms"))
+    results.append(Result("cold start [webhook] second request", second * 1000, "ms"))
     return results

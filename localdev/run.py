@@ -36,7 +36,7 @@ from .settings import LocalSettings
 from .template_routes import LocalTemplate, read_template
 
 if TYPE_CHECKING:
-    from chatwoot_integration.models.integration import IntegrationView
+    from chatwoot_integration.api.schemas import IntegrationView
 
 log = logging.getLogger("localdev")
 
@@ -208,7 +208,7 @@ def start_simulator(
 def _connect_simulator(
     database: Database, base_url: str, account_id: int, api_token: str, webhook_secret: str, public_base_url: str
 ) -> IntegrationView | None:
-    from chatwoot_integration.models.integration import IntegrationChanges  # noqa: PLC0415
+    from chatwoot_integration.api.schemas import IntegrationChanges  # noqa: PLC0415
     from chatwoot_integration.repositories.integrations import IntegrationRepository  # noqa: PLC0415
     from chatwoot_integration.secrets import DatabaseSecretStore  # noqa: PLC0415
     from chatwoot_integration.services.integrations import (  # noqa: PLC0415

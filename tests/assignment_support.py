@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chatwoot_integration.api.schemas import AssignmentPolicyPatch, IntegrationChanges
 from chatwoot_integration.chatwoot.models import Conversation as RestConversation
 from chatwoot_integration.db import Database
-from chatwoot_integration.models.integration import AssignmentPolicyPatch, IntegrationChanges
 from chatwoot_integration.secrets import DatabaseSecretStore
 from chatwoot_integration.services.assignment import AssignmentService
 from chatwoot_integration.services.chatwoot_clients import ChatwootClients

@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from chatwoot_integration.ingest import telemetry
 from chatwoot_integration.ingest.receive import (
@@ -24,16 +24,22 @@ from chatwoot_integration.observability import logger, metrics
 
 
 class Accepted(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str = "accepted"
     delivery_id: str
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str
     message: str
 
 
 class ErrorBody(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     error: ErrorDetail
 
 

@@ -12,9 +12,9 @@ import pytest
 from moto import mock_aws
 from pydantic import SecretStr
 
+from chatwoot_integration.api.schemas import AssignmentPolicyPatch, IntegrationChanges, NewIntegration
 from chatwoot_integration.db import Database
 from chatwoot_integration.errors import Conflict, NotFound
-from chatwoot_integration.models.integration import AssignmentPolicyPatch, IntegrationChanges, NewIntegration
 from chatwoot_integration.secrets import DatabaseSecretStore, SecretsManagerStore
 from chatwoot_integration.services.integrations import IntegrationService, ensure_local_integration
 

@@ -145,16 +145,29 @@ def test_a_publication_failure_never_fails_the_batch(
     assert row is not None and row["n"] > 0
 
 
+class RecordingBus:
+    """An EventBridge client that accepts every entry."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, str]] = []
+
+    def put_events(self, Entries: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
+        self.entries.extend(Entries)
+        return {"Entries": [{"EventId": str(len(self.entries) + n)} for n in range(len(Entries))]}
+
+
 def test_change_events_are_published_after_the_batch(
     conn: psycopg.Connection, db: Database, integration_id: int
 ) -> None:
     event = sqs_event([created(1, "a", integration_id)])
+    bus = RecordingBus()
 
-    handle_sqs_batch(event, processor=DeliveryProcessor(db), publisher=ChangePublisher(db, None))
+    handle_sqs_batch(event, processor=DeliveryProcessor(db), publisher=ChangePublisher(db, "changes", lambda: bus))
 
     rows = conn.execute("SELECT type, published_at FROM eventos_chatwoot ORDER BY id").fetchall()
     assert [r["type"] for r in rows] == ["conversation.created", "contact.created"]
     assert all(r["published_at"] is not None for r in rows)
+    assert [e["DetailType"] for e in bus.entries] == ["conversation.created", "contact.created"]
 
 
 def test_a_failed_delivery_whose_content_was_applied_meanwhile_becomes_a_duplicate(

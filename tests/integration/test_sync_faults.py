@@ -8,9 +8,9 @@ from collections.abc import Callable
 import httpx
 from pydantic import SecretStr
 
+from chatwoot_integration.api.schemas import IntegrationChanges
 from chatwoot_integration.chatwoot import RetryPolicy
 from chatwoot_integration.db import Database
-from chatwoot_integration.models.integration import IntegrationChanges
 from chatwoot_integration.secrets import DatabaseSecretStore
 from chatwoot_integration.services.integrations import IntegrationService
 from chatwoot_integration.sync import SyncRequest

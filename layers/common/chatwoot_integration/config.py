@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Settings(BaseModel):
@@ -15,6 +15,8 @@ class Settings(BaseModel):
     Locally ``DATABASE_URL`` names the database; in AWS the functions reach RDS Proxy at ``DB_HOST`` with the
     credentials in the ``DB_SECRET_ARN`` secret.
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     database_url: str | None = None
     db_host: str | None = None

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 class IntegrationSecret(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     api_token: SecretStr
     # None only for an integration that accepts unsigned deliveries (Chatwoot older than 4.12).

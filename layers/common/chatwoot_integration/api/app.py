@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .. import errors as domain_errors
 from ..db import get_database
@@ -16,6 +16,8 @@ from .auth import authorize_path
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str
     database: str
 

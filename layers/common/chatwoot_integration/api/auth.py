@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import Forbidden, NotFound, Unauthorized
 
@@ -14,6 +14,8 @@ Role = Literal["admin", "agent"]
 
 
 class Caller(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     sub: str
     role: Role
     accounts: frozenset[int]

@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from ..models.agent import Agent, AgentFilter
 from ..models.common import MAX_ID, Availability, ConversationStatus, Priority, SyncStatus
 from ..models.conversation import ConversationFilter
-from ..models.integration import IntegrationChanges, IntegrationView, NewIntegration
 from ..services.changes import read_feed
 from ..sync.models import IntegrationSyncReport
 from . import context
@@ -28,6 +27,9 @@ from .schemas import (
     ConversationDetail,
     ConversationList,
     ConversationPatch,
+    IntegrationChanges,
+    IntegrationView,
+    NewIntegration,
 )
 
 router = APIGatewayHttpRouter()

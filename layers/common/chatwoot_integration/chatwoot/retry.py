@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-
-from pydantic import BaseModel, ConfigDict, Field
 
 RETRYABLE_STATUSES: frozenset[int] = frozenset({429, 502, 503, 504})
 
 
-class RetryPolicy(BaseModel):
-    """How hard the client tries before giving up. Immutable, so one instance can be shared."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard the client tries before giving up. Immutable, so one instance can be shared.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass: it is code configuration, never parsed from outside, and it is built at import.
+    """
 
-    max_attempts: int = Field(default=5, ge=1)
-    base_delay: float = Field(default=0.5, gt=0)
-    max_delay: float = Field(default=8.0, gt=0)
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 8.0
     # Wall time from the first attempt of a call (including its backoffs and re-reads) after which
     # no new attempt or backoff is started.
-    total_budget: float = Field(default=20.0, gt=0)
+    total_budget: float = 20.0
     # An attempt is only started if at least this much time is left; a shorter one could only time out.
-    min_attempt_time: float = Field(default=0.5, ge=0)
+    min_attempt_time: float = 0.5
     retry_statuses: frozenset[int] = RETRYABLE_STATUSES
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if min(self.base_delay, self.max_delay, self.total_budget) <= 0 or self.min_attempt_time < 0:
+            raise ValueError("delays and budgets must be positive")
 
 
 def backoff_delay(policy: RetryPolicy, attempt: int, fraction: float) -> float:

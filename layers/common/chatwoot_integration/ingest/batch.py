@@ -73,34 +73,28 @@ def handle_sqs_batch(
     response: dict[str, Any] = dict(process_partial_response(event, record_handler, batch, context))
     changed = [o for o in outcomes.values() if isinstance(o, DeliveryResult) and o.changes]
     if changed:
-        react_with_assignment(assignment, changed, context)
+        react_with_assignment(assignment, changed, context, deliveries)
         # Nothing new, nothing to publish: a backlog left by a failed publication waits for the next change.
         publish_changes(publisher or get_publisher())
     return response
 
 
 def react_with_assignment(
-    assignment: AssignmentService | None, changed: list[DeliveryResult], context: LambdaContext | None
+    assignment: AssignmentService | None,
+    changed: list[DeliveryResult],
+    context: LambdaContext | None,
+    deliveries: DeliveryProcessor | None = None,
 ) -> None:
     """Smart assignment after the batch committed: never part of a delivery's fate (a failure here is logged;
-    the next sync's backstop assigns what is still waiting). Accounts whose policy is off cost one query, and
-    the Chatwoot client is only loaded once an account needs it."""
+    the next sync's backstop assigns what is still waiting). The batch's integration rows say whose policy is
+    on; the Chatwoot client is only loaded once an account needs it."""
     by_account: dict[int, set[int]] = {}
     for result in changed:
         if result.account_id is not None and result.conversation_id is not None:
+            integration = deliveries.remembered_integration(result.integration_id) if deliveries else None
+            if integration is not None and not (integration.active and integration.assignment_policy.enabled):
+                continue
             by_account.setdefault(result.account_id, set()).add(result.conversation_id)
-    if not by_account:
-        return
-    with get_database().transaction() as conn:
-        enabled = {
-            row["account_id"]
-            for row in conn.execute(
-                "SELECT account_id FROM integracoes_chatwoot WHERE account_id = ANY(%s) AND active"
-                " AND (assignment_policy ->> 'enabled')::boolean",
-                (sorted(by_account),),
-            )
-        }
-    by_account = {account: ids for account, ids in by_account.items() if account in enabled}
     if not by_account:
         return
     assignment = assignment or get_assignment()

@@ -79,7 +79,7 @@ class DeliveryResult(BaseModel):
     """What became of one delivery. ``status`` is the ledger's, or ``dropped`` when no ledger row could be
     written because the integration no longer exists. ``changes`` counts the change events it caused."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     integration_id: int
     delivery_id: str
@@ -309,6 +309,10 @@ class DeliveryProcessor:
             reason=verdict.reason,
             attempts=max(attempt, 1),
         )
+
+    def remembered_integration(self, integration_id: int) -> Integration | None:
+        """The integration row this processor read for a delivery of this batch, if it keeps them."""
+        return self._integrations.get(integration_id)
 
     def _integration(self, conn: Connection, integration_id: int) -> Integration | None:
         integration = self._integrations.get(integration_id)

@@ -55,7 +55,7 @@ class WebhookRequest(BaseModel):
     Header names are lower case.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     integration_id: str | None = None
     headers: Mapping[str, str] = Field(default_factory=dict)
@@ -70,7 +70,7 @@ class WebhookRequest(BaseModel):
 class Receipt(BaseModel):
     """What the webhook answers once the delivery is queued: accepted, or refused because of its body."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     delivery_id: str
     accepted: bool

@@ -41,7 +41,7 @@ class MalformedRecord(ValueError):
 class IngestRecord(BaseModel):
     """One webhook delivery accepted by the webhook function, waiting for the processor."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     integration_id: int = Field(gt=0)
     delivery_id: str = Field(min_length=1, max_length=DELIVERY_ID_MAX_LENGTH)
@@ -90,7 +90,7 @@ class IngestRecord(BaseModel):
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     version: Literal[1] = 1
     integration_id: int = Field(gt=0)

@@ -55,7 +55,7 @@ RETURNING integration_id, delivery_id
 class NewDelivery(BaseModel):
     """A delivery's row as the processor writes it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     integration_id: int
     delivery_id: str = Field(min_length=1, max_length=200)
@@ -86,7 +86,7 @@ class NewDelivery(BaseModel):
 
 
 class Delivery(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: int
     integration_id: int

@@ -53,7 +53,7 @@ RETURNING message_id
 class MessageRecord(BaseModel):
     """A message as the mirror stores it; ``content`` is None when the integration keeps no content."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     account_id: int = Field(gt=0)
     message_id: int = Field(gt=0)
@@ -76,7 +76,7 @@ class StoredMessage(MessageRecord):
 class MessageWrite(BaseModel):
     """What a write did: ``inserted`` (a new message id) or ``changed`` (an existing row edited)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     inserted: bool
     changed: bool

@@ -10,16 +10,11 @@ from typing import Any
 import psycopg
 from pydantic import SecretStr
 
+from ..api.schemas import IntegrationChanges, IntegrationView, NewIntegration
 from ..db import Database
 from ..errors import Conflict, NotFound
 from ..models.change import NewChange
-from ..models.integration import (
-    AssignmentPolicy,
-    Integration,
-    IntegrationChanges,
-    IntegrationView,
-    NewIntegration,
-)
+from ..models.integration import AssignmentPolicy, Integration
 from ..repositories.changes import ChangeRepository
 from ..repositories.integrations import IntegrationRepository
 from ..secrets import IntegrationSecret, SecretStore, utcnow

@@ -13,12 +13,10 @@ from collections.abc import Iterable, Sequence
 from pydantic import ValidationError
 
 from ..chatwoot import Agent, Conversation, Message, MessageType
-from ..ingest.mapping import message_from_webhook
 from ..models.agent import AgentState
 from ..models.party import Contact
 from ..observability import logger
 from ..repositories.messages import MessageRecord
-from ..webhooks.payloads import ConversationMessage
 
 
 def agent_states(account_id: int, agents: Iterable[Agent]) -> list[AgentState]:
@@ -71,6 +69,10 @@ def message_rows(
 ) -> list[MessageRecord]:
     """The messages the mirror keeps (incoming, outgoing, template; private notes included; no activities), as the
     webhook processor would store them."""
+    # The webhook models load on the first catch-up, not at cold start: many runs find no new message.
+    from ..ingest.mapping import message_from_webhook  # noqa: PLC0415
+    from ..webhooks.payloads import ConversationMessage  # noqa: PLC0415
+
     rows: list[MessageRecord] = []
     for message in messages:
         try:

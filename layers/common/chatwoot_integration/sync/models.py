@@ -15,7 +15,7 @@ PassPhase = Literal["pages", "deletions"]
 class SyncRequest(BaseModel):
     """The sync function's event: ``{"mode": ...}`` from EventBridge Scheduler, optionally one integration."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     mode: SyncMode = "incremental"
     integration_id: int | None = Field(default=None, gt=0)
@@ -24,7 +24,7 @@ class SyncRequest(BaseModel):
 class SyncSettings(BaseModel):
     """How the sync paces itself. The defaults suit the Lambda; tests shrink them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     # Added to the incremental window so that clock skew between Chatwoot and us, and changes committed while the
     # previous window was being read, are not missed.
@@ -61,7 +61,7 @@ class SyncProgress(BaseModel):
     with neither are candidates for deletion.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     mode: SyncMode
     started_at: datetime
@@ -75,6 +75,8 @@ class SyncProgress(BaseModel):
 
 class IntegrationSyncReport(BaseModel):
     """What one run did for one integration. Counts only, never content or credentials."""
+
+    model_config = ConfigDict(defer_build=True)
 
     integration_id: int
     account_id: int
@@ -104,6 +106,8 @@ class IntegrationSyncReport(BaseModel):
 
 class SyncReport(BaseModel):
     """One run over the integrations it was asked for."""
+
+    model_config = ConfigDict(defer_build=True)
 
     mode: SyncMode
     integrations: list[IntegrationSyncReport] = Field(default_factory=list)
