@@ -5,8 +5,8 @@ Measured in one run, on one database:
 - ingest: 5,000 mixed signed events (500 conversations, each created, messaged, assigned, answered with a
   private note, resolved, with the typing and ``contact_updated`` noise Chatwoot sends along). Each event goes
   through the webhook function's handler (signature check, enqueue) onto an in-memory queue; every 10 events
-  (the SQS batch size of the template) the processor function's handler applies the batch, one transaction
-  per record. Per-event time = its webhook call + its share of the batch.
+  (the SQS batch size of the template) the processor function's handler applies the batch (one transaction for
+  the batch, record by record only when one fails). Per-event time = its webhook call + its share of the batch.
 - the limit: single-row upserts into ``conversas_chatwoot`` through psycopg, each in its own transaction, on a
   connection with the same settings as the processor's (a plain ``INSERT … ON CONFLICT DO UPDATE``).
 - the webhook handler alone (verify + enqueue to an in-memory queue): time per request.
