@@ -6,6 +6,8 @@ import logging
 
 import pytest
 
+from chatwoot_integration.api import context
+from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database
 from tests.api_support import ApiClient, make_token
 
@@ -104,3 +106,20 @@ def test_secrets_never_appear_in_responses_or_logs(
     everything = b"\n".join(bodies).decode() + caplog.text + captured.out + captured.err
     for secret in (API_TOKEN, WEBHOOK_SECRET, NEW_SECRET, "x" * 600):
         assert secret not in everything
+
+
+def test_without_a_public_base_url_webhook_urls_use_the_apis_own_domain(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBLIC_BASE_URL", "")
+    get_settings.cache_clear()
+    context.reset()
+    try:
+        created = client.post(
+            "/integrations", json_body=new_integration(), headers=[("Host", "api.escritorio.example")]
+        )
+    finally:
+        get_settings.cache_clear()
+        context.reset()
+    assert created.status == 201
+    assert created.json()["webhook_url"] == f"https://api.escritorio.example/webhooks/chatwoot/{created.json()['id']}"

@@ -13,6 +13,7 @@ from ..models.agent import Agent, AgentFilter
 from ..models.common import MAX_ID, Availability, ConversationStatus, Priority, SyncStatus
 from ..models.conversation import ConversationFilter
 from ..services.changes import read_feed
+from ..services.integrations import IntegrationService
 from ..sync.models import IntegrationSyncReport
 from . import context
 from .auth import Caller, caller_from_claims, require_account, require_admin
@@ -56,6 +57,14 @@ def admin_caller() -> Caller:
     who = caller()
     require_admin(who)
     return who
+
+
+def integrations() -> IntegrationService:
+    """The integration service; webhook URLs use PUBLIC_BASE_URL, or this API's own domain when it is empty."""
+    service = context.services().integrations
+    if service.public_base_url:
+        return service
+    return service.for_base_url(f"https://{router.current_event.request_context.domain_name}")
 
 
 def publish_changes() -> None:
@@ -246,7 +255,7 @@ def list_changes(
 @router.get("/integrations", summary="List integrations", tags=["integrations"])
 def list_integrations() -> list[IntegrationView]:
     admin_caller()
-    return context.services().integrations.list_all()
+    return integrations().list_all()
 
 
 @router.post(
@@ -257,7 +266,7 @@ def list_integrations() -> list[IntegrationView]:
 )
 def create_integration(body: NewIntegration) -> Response[IntegrationView]:
     who = admin_caller()
-    created = context.services().integrations.create(body, actor=who.sub)
+    created = integrations().create(body, actor=who.sub)
     publish_changes()
     return Response(status_code=201, content_type="application/json", body=created)
 
@@ -265,13 +274,13 @@ def create_integration(body: NewIntegration) -> Response[IntegrationView]:
 @router.get("/integrations/<integration_id>", summary="Read an integration", tags=["integrations"])
 def get_integration(integration_id: IntegrationId) -> IntegrationView:
     admin_caller()
-    return context.services().integrations.get(integration_id)
+    return integrations().get(integration_id)
 
 
 @router.patch("/integrations/<integration_id>", summary="Change an integration", tags=["integrations"])
 def patch_integration(integration_id: IntegrationId, body: IntegrationChanges) -> IntegrationView:
     who = admin_caller()
-    result = context.services().integrations.update(integration_id, body, actor=who.sub)
+    result = integrations().update(integration_id, body, actor=who.sub)
     publish_changes()
     return result
 
@@ -284,7 +293,7 @@ def patch_integration(integration_id: IntegrationId, body: IntegrationChanges) -
 )
 def delete_integration(integration_id: IntegrationId) -> Response[None]:
     who = admin_caller()
-    context.services().integrations.delete(integration_id, actor=who.sub)
+    integrations().delete(integration_id, actor=who.sub)
     publish_changes()
     return Response(status_code=204)
 

@@ -35,6 +35,14 @@ class IntegrationService:
         self._public_base_url = public_base_url.rstrip("/")
         self._clock = clock
 
+    @property
+    def public_base_url(self) -> str:
+        return self._public_base_url
+
+    def for_base_url(self, public_base_url: str) -> IntegrationService:
+        """The same service, showing webhook URLs under another base (the API's own domain in AWS)."""
+        return IntegrationService(self._database, self._store, public_base_url, self._clock)
+
     def create(self, data: NewIntegration, *, actor: str) -> IntegrationView:
         secret = IntegrationSecret(
             api_token=data.api_token,
