@@ -6,8 +6,9 @@ not load the others (pydantic models, httpx).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from chatwoot_integration.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from chatwoot_integration.chatwoot.client import (
@@ -168,8 +169,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    submodule = _EXPORTS.get(name)
-    if submodule is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{submodule}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
