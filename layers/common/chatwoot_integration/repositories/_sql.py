@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from ..errors import InvalidTransition
 
@@ -26,6 +27,14 @@ def _default(value: Any) -> Any:
     if isinstance(value, tuple | set | frozenset):
         return list(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def set_columns(values: Mapping[str, Any], allowed: Collection[str]) -> sql.Composed:
+    """``col = %(col)s, ...`` for each key of ``values``; a key outside ``allowed`` is a caller's mistake."""
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise ValueError(f"not updatable here: {sorted(unknown)}")
+    return sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in values)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from psycopg import sql
 
 from ..db import Connection
 from ..models.agent import Agent, AgentFilter, AgentState
-from ._sql import to_json
+from ._sql import set_columns, to_json
 
 _UPSERT = """
 WITH incoming AS (
@@ -93,15 +93,9 @@ class AgentRepository:
 
     def update(self, account_id: int, agent_id: int, changes: dict[str, Any]) -> Agent | None:
         """Set local fields (capacity, skills, user_id) and availability after it was written to Chatwoot."""
-        allowed = {"capacity", "skills", "user_id", "availability", "last_assigned_at"}
-        unknown = set(changes) - allowed
-        if unknown:
-            raise ValueError(f"not updatable here: {sorted(unknown)}")
+        assignments = set_columns(changes, {"capacity", "skills", "user_id", "availability", "last_assigned_at"})
         if not changes:
             return self.get(account_id, agent_id)
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in changes
-        )
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
         params.update(account_id=account_id, agent_id=agent_id)
         row = self._conn.execute(

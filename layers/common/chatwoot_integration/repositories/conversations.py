@@ -20,7 +20,7 @@ from ..models.conversation import (
     SortKey,
     UpsertOutcome,
 )
-from ._sql import to_json, translate_transition_errors
+from ._sql import set_columns, to_json, translate_transition_errors
 
 # The columns Chatwoot owns, in the order the upsert and the sync's comparison use them, with their SQL types.
 STATE_COLUMNS = (
@@ -94,6 +94,21 @@ FROM upserted u
 LEFT JOIN prior p USING (account_id, conversation_id)
 """
 
+# Fields this product owns or has just written through to Chatwoot (never the ordering guard).
+_UPDATABLE = frozenset(
+    {
+        "status",
+        "priority",
+        "assignee_id",
+        "team_id",
+        "labels",
+        "parte_id",
+        "assignment_error",
+        "sync_status",
+        "sync_error",
+        "snoozed_until",
+    }
+)
 _SORT_COLUMNS: dict[str, str] = {"last_activity_at": "last_activity_at", "created_at": "created_at"}
 
 
@@ -193,26 +208,9 @@ class ConversationRepository:
 
     def update_local(self, account_id: int, conversation_id: int, changes: dict[str, Any]) -> Conversation | None:
         """Set fields this product owns or has just written through to Chatwoot (never the ordering guard)."""
-        allowed = {
-            "status",
-            "priority",
-            "assignee_id",
-            "team_id",
-            "labels",
-            "parte_id",
-            "assignment_error",
-            "sync_status",
-            "sync_error",
-            "snoozed_until",
-        }
-        unknown = set(changes) - allowed
-        if unknown:
-            raise ValueError(f"not updatable here: {sorted(unknown)}")
+        assignments = set_columns(changes, _UPDATABLE)
         if not changes:
             return self.get(account_id, conversation_id)
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in changes
-        )
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
         params.update(account_id=account_id, conversation_id=conversation_id)
         with translate_transition_errors():

@@ -9,7 +9,7 @@ from psycopg import sql
 
 from ..db import Connection
 from ..models.integration import Integration
-from ._sql import to_json
+from ._sql import set_columns, to_json
 
 _COLUMNS = (
     "name",
@@ -25,6 +25,14 @@ _COLUMNS = (
     "config_version",
 )
 _JSON_COLUMNS = {"credentials", "assignment_policy"}
+_SYNC_OUTCOME_COLUMNS = {
+    "sync_status",
+    "sync_error",
+    "sync_cursor",
+    "sync_progress",
+    "last_sync_at",
+    "last_full_sync_at",
+}
 
 
 class IntegrationRepository:
@@ -45,13 +53,11 @@ class IntegrationRepository:
         return _integration(row)
 
     def update(self, integration_id: int, values: dict[str, Any]) -> Integration | None:
-        _check_columns(values)
+        assignments = set_columns(values, _COLUMNS)
         if not values:
             return self.get(integration_id)
         row = self._conn.execute(
-            sql.SQL("UPDATE integracoes_chatwoot SET {} WHERE id = %(id)s RETURNING *").format(
-                sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(n), sql.Placeholder(n)) for n in values)
-            ),
+            sql.SQL("UPDATE integracoes_chatwoot SET {} WHERE id = %(id)s RETURNING *").format(assignments),
             {**_params(values), "id": integration_id},
         ).fetchone()
         return _integration(row) if row else None
@@ -103,12 +109,9 @@ class IntegrationRepository:
 
     def release_sync_lease(self, integration_id: int, owner: str, outcome: dict[str, Any]) -> bool:
         """Record a run's outcome and release the lease, only if this run still holds it."""
-        allowed = {"sync_status", "sync_error", "sync_cursor", "sync_progress", "last_sync_at", "last_full_sync_at"}
-        unknown = set(outcome) - allowed
-        if unknown:
-            raise ValueError(f"not a sync outcome field: {sorted(unknown)}")
-        assignments: list[sql.Composable] = [sql.SQL("sync_lease_owner = NULL"), sql.SQL("sync_lease_until = NULL")]
-        assignments += [sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in outcome]
+        assignments: list[sql.Composable] = [sql.SQL("sync_lease_owner = NULL, sync_lease_until = NULL")]
+        if outcome:
+            assignments.append(set_columns(outcome, _SYNC_OUTCOME_COLUMNS))
         cur = self._conn.execute(
             sql.SQL("UPDATE integracoes_chatwoot SET {} WHERE id = %(id)s AND sync_lease_owner = %(owner)s").format(
                 sql.SQL(", ").join(assignments)
