@@ -150,7 +150,9 @@ def test_a_change_chatwoot_makes_without_moving_updated_at_is_repaired_by_the_fu
 
         assert incremental.status == full.status == "ok"
         assert incremental.conversations_seen == 0  # Chatwoot's updated_within does not see it
-        assert len(stale) == 1 and stale[0].startswith(f"conversation {unread}.unread_count: mirror ")
+        assert len(stale) == 1 and stale[0].startswith(
+            f"account {h.account_id} conversation {unread}.unread_count: mirror "
+        )
         assert stale[0].endswith("!= chatwoot 0")
         assert full.upsert_round_trips == 1
         assert converged(h) == []

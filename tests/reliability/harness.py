@@ -47,9 +47,9 @@ from chatwoot_integration.services.changes import ChangePublisher
 from chatwoot_integration.services.chatwoot_clients import ChatwootClients
 from chatwoot_integration.sync import SyncMode, SyncReport, SyncRequest, SyncService, SyncSettings
 from chatwoot_simulator import ManualClock, Simulator, SimulatorServer, WebhookDelivery, serve
+from tests.mirror_equality import counter_differences, mirror_differences
 from tests.unit.ingest.support import LambdaContextStub, http_event
 
-from .equality import counter_differences, mirror_differences
 from .sqs import BATCH_SIZE, Received, SimulatedSqsQueue
 from .workload import Office, Workload, build_office
 

@@ -10,8 +10,8 @@ import pytest
 
 from chatwoot_integration.db import Database
 from chatwoot_simulator import Simulator
+from tests.mirror_equality import Row, counter_differences, describe, expected_conversations, mirrored_conversations
 
-from .equality import Row, counter_differences, describe, expected_conversations, mirrored_conversations
 from .harness import ConvergenceHarness, RunConfig, WebhookFaultRates, convergence_harness
 
 FAULTS = WebhookFaultRates(drop_rate=0.2, duplicate_rate=0.05, reorder_window=3)

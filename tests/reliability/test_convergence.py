@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 from chatwoot_integration.db import Database
+from tests.mirror_equality import describe
 
-from .equality import describe
 from .harness import RunConfig, WebhookFaultRates, convergence_harness, summarise
 
 FAULTS = WebhookFaultRates(drop_rate=0.1, duplicate_rate=0.1, delay=(5.0, 600.0), delay_rate=0.15, reorder_window=4)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chatwoot_integration.db import Database
+from tests.mirror_equality import describe
 
-from .equality import describe
 from .harness import ConvergenceHarness, RunConfig, convergence_harness
 
 DAMAGE = {

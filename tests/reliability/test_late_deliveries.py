@@ -4,8 +4,8 @@ conversation stays deleted (only a fresh read of Chatwoot's REST API can bring i
 from __future__ import annotations
 
 from chatwoot_integration.db import Database
+from tests.mirror_equality import describe
 
-from .equality import describe
 from .harness import RunConfig, convergence_harness
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 from chatwoot_integration.db import Database
+from tests.mirror_equality import describe, webhook_losses
 
 from .conftest import OwnPostgres
-from .equality import describe, webhook_losses
 from .harness import RunConfig, WebhookFaultRates, convergence_harness, summarise
 
 # No drops: every change Chatwoot makes reaches the webhook, so "nothing lost" can be checked message by message.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from chatwoot_integration.db import Database
 from chatwoot_integration.ingest.process import DeliveryResult
+from tests.mirror_equality import database_state, describe
 
-from .equality import database_state, describe
 from .harness import RunConfig, WebhookFaultRates, convergence_harness
 from .sqs import BATCH_SIZE
 

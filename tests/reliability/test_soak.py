@@ -8,8 +8,8 @@ import time
 import pytest
 
 from chatwoot_integration.db import Database
+from tests.mirror_equality import describe
 
-from .equality import describe
 from .harness import RunConfig, WebhookFaultRates, convergence_harness, summarise
 
 EVENTS = 20_000

@@ -1,9 +1,6 @@
 """Helpers shared by the sync tests: fake time, a populated simulator, a sync service wired to it, and the
-comparison of the mirror with the simulator's state.
-
-The expected mirror is derived from the simulator's own records and Chatwoot's rendering rules (integer unix
-seconds for most times, milliseconds for ``snoozed_until``, the float ``updated_at`` to the microsecond), never
-from the sync's mapping code, so a mapping mistake shows up as a difference.
+comparison of the mirror with the simulator's state (:mod:`tests.mirror_equality`, shared with the convergence
+suite).
 """
 
 from __future__ import annotations
@@ -12,7 +9,7 @@ import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -29,13 +26,11 @@ from chatwoot_integration.services.chatwoot_clients import ChatwootClients, Clie
 from chatwoot_integration.sync import SyncService, SyncSettings
 from chatwoot_integration.sync.budget import Deadline
 from chatwoot_simulator import ManualClock, Simulator, SimulatorServer, serve
-from chatwoot_simulator.presenters import unread_count
-from chatwoot_simulator.state import Conversation as SimConversation
+from tests.mirror_equality import agent_differences as mirror_agent_differences
+from tests.mirror_equality import contact_differences, conversation_differences
 
 START = 1_781_690_000.0
 WEBHOOK_SECRET = "whsec-sync-tests"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-STORED_TYPES = ("incoming", "outgoing", "template")
 
 
 class FakeTime:
@@ -290,140 +285,7 @@ def connect(db: Database, base_url: str, office: Office, *, assignment_policy: d
         return IntegrationRepository(conn).insert(values).id
 
 
-# Expected mirror ---------------------------------------------------------------------------------------------
-
-
-def _seconds(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(int(value), UTC)
-
-
-def _milliseconds(value: float | None) -> datetime | None:
-    if value is None:
-        return None
-    moment = datetime.fromtimestamp(value, UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def expected_conversations(sim: Simulator, account_id: int) -> dict[int, dict[str, Any]]:
-    """Per display id, every field the mirror keeps, as Chatwoot's REST API would make it."""
-    expected: dict[int, dict[str, Any]] = {}
-    with sim.locked() as store:
-        for conversation in store.conversations.values():
-            if conversation.account_id == account_id:
-                expected[conversation.display_id] = _expected_row(store, conversation)
-    return expected
-
-
-def _expected_row(store: Any, c: SimConversation) -> dict[str, Any]:
-    messages = store.conversation_messages(c)
-    visible = [m for m in messages if not m.private and m.message_type != "activity"]
-    last = max(visible, key=lambda m: m.id) if visible else None
-    contact = store.contacts[c.contact_id]
-    return {
-        "inbox_id": c.inbox_id,
-        "contact_id": c.contact_id,
-        "status": c.status,
-        "priority": c.priority,
-        "assignee_id": c.assignee_id,
-        "team_id": c.team_id,
-        "labels": list(c.labels),
-        "custom_attributes": dict(c.custom_attributes),
-        "unread_count": unread_count(store, c),
-        "last_activity_at": _seconds(c.last_activity_at),
-        "waiting_since": _seconds(c.waiting_since),
-        "snoozed_until": _milliseconds(c.snoozed_until),
-        "first_reply_created_at": _seconds(c.first_reply_created_at),
-        "chatwoot_created_at": _seconds(c.created_at),
-        "chatwoot_updated_at": EPOCH + timedelta(microseconds=c.updated_at_us),
-        "messages_count": sum(1 for m in messages if not m.private and m.message_type in STORED_TYPES),
-        "private_notes_count": sum(1 for m in messages if m.private),
-        # Whole seconds: a message stored from a webhook keeps Chatwoot's milliseconds, one read by the sync cannot.
-        "last_message_at": _seconds(last.created_at) if last else None,
-        "last_message_preview": last.content[:280] if last else None,
-        "deleted": False,
-        "contact": {
-            "name": contact.name,
-            "email": contact.email,
-            "phone_number": contact.phone_number,
-            "identifier": contact.identifier,
-        },
-        "message_ids": sorted(m.id for m in messages if m.message_type != "activity"),
-    }
-
-
-def mirrored_conversations(db: Database, account_id: int) -> dict[int, dict[str, Any]]:
-    """Per display id, the same fields as :func:`expected_conversations`, read from the mirror."""
-    with db.transaction() as conn:
-        rows = conn.execute(
-            "SELECT c.*, k.name AS contact_name, k.email AS contact_email, k.phone_number AS contact_phone,"
-            " k.identifier AS contact_identifier,"
-            " ARRAY(SELECT m.message_id FROM mensagens_chatwoot m WHERE m.account_id = c.account_id"
-            "       AND m.conversation_id = c.conversation_id ORDER BY m.message_id) AS message_ids"
-            " FROM conversas_chatwoot c"
-            " LEFT JOIN contatos_chatwoot k ON k.account_id = c.account_id AND k.contact_id = c.contact_id"
-            " WHERE c.account_id = %s",
-            (account_id,),
-        ).fetchall()
-    mirrored: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        mirrored[row["conversation_id"]] = {
-            **{key: row[key] for key in _ROW_FIELDS},
-            "last_message_at": row["last_message_at"].replace(microsecond=0) if row["last_message_at"] else None,
-            "labels": list(row["labels"]),
-            "deleted": row["deleted_at"] is not None,
-            "contact": {
-                "name": row["contact_name"],
-                "email": row["contact_email"],
-                "phone_number": row["contact_phone"],
-                "identifier": row["contact_identifier"],
-            },
-            "message_ids": list(row["message_ids"]),
-        }
-    return mirrored
-
-
-_ROW_FIELDS = (
-    "inbox_id",
-    "contact_id",
-    "status",
-    "priority",
-    "assignee_id",
-    "team_id",
-    "custom_attributes",
-    "unread_count",
-    "last_activity_at",
-    "waiting_since",
-    "snoozed_until",
-    "first_reply_created_at",
-    "chatwoot_created_at",
-    "chatwoot_updated_at",
-    "messages_count",
-    "private_notes_count",
-    "last_message_at",
-    "last_message_preview",
-)
-
-
-def differences(expected: dict[int, dict[str, Any]], mirrored: dict[int, dict[str, Any]]) -> list[str]:
-    """Readable differences between the expected and the mirrored conversations (empty when they converge).
-    Mirrored rows Chatwoot no longer has must be soft-deleted."""
-    found: list[str] = []
-    for display_id, want in sorted(expected.items()):
-        have = mirrored.get(display_id)
-        if have is None:
-            found.append(f"conversation {display_id}: missing from the mirror")
-            continue
-        found.extend(
-            f"conversation {display_id}.{key}: mirror {have[key]!r} != chatwoot {value!r}"
-            for key, value in want.items()
-            if have[key] != value
-        )
-    found.extend(
-        f"conversation {display_id}: not in Chatwoot but not deleted in the mirror"
-        for display_id, have in sorted(mirrored.items())
-        if display_id not in expected and not have["deleted"]
-    )
-    return found
+# The mirror compared with the simulator --------------------------------------------------------------------------
 
 
 def converged(h: Harness) -> list[str]:
@@ -431,7 +293,9 @@ def converged(h: Harness) -> list[str]:
 
 
 def converged_with(db: Database, sim: Simulator, account_id: int) -> list[str]:
-    return differences(expected_conversations(sim, account_id), mirrored_conversations(db, account_id))
+    """Every field the mirror keeps of the account's conversations, their messages and their contacts, against
+    the simulator; conversations Chatwoot no longer has must be soft-deleted. Empty when they converged."""
+    return conversation_differences(db, sim, account_id) + contact_differences(db, sim, account_id)
 
 
 def agent_differences(h: Harness) -> list[str]:
@@ -439,36 +303,4 @@ def agent_differences(h: Harness) -> list[str]:
 
 
 def agent_differences_with(db: Database, sim: Simulator, account_id: int) -> list[str]:
-    """Differences between the mirrored agents and their inbox and team membership and the simulator's."""
-    with db.transaction() as conn:
-        rows = {
-            r["agent_id"]: r
-            for r in conn.execute("SELECT * FROM usuarios_chatwoot WHERE account_id = %s", (account_id,))
-        }
-        inbox_members = {
-            (r["inbox_id"], r["agent_id"])
-            for r in conn.execute("SELECT * FROM membros_inbox_chatwoot WHERE account_id = %s", (account_id,))
-        }
-        team_members = {
-            (r["team_id"], r["agent_id"])
-            for r in conn.execute("SELECT * FROM membros_equipe_chatwoot WHERE account_id = %s", (account_id,))
-        }
-    found: list[str] = []
-    for agent in sim.list_agents(account_id):
-        row = rows.get(agent.id)
-        if row is None:
-            found.append(f"agent {agent.id}: missing")
-            continue
-        want = {"name": agent.name, "email": agent.email, "role": agent.role, "availability": agent.availability}
-        found.extend(
-            f"agent {agent.id}.{key}: mirror {row[key]!r} != chatwoot {value!r}"
-            for key, value in want.items()
-            if row[key] != value
-        )
-    want_inbox = {(i.id, a) for i in sim.list_inboxes(account_id) for a in i.member_ids}
-    want_team = {(t.id, a) for t in sim.list_teams(account_id) for a in t.member_ids}
-    if inbox_members != want_inbox:
-        found.append(f"inbox members: mirror {sorted(inbox_members)} != chatwoot {sorted(want_inbox)}")
-    if team_members != want_team:
-        found.append(f"team members: mirror {sorted(team_members)} != chatwoot {sorted(want_team)}")
-    return found
+    return mirror_agent_differences(db, sim, account_id)
