@@ -7,9 +7,7 @@ mirror table).
 
 from __future__ import annotations
 
-import importlib.util
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,12 +17,11 @@ from chatwoot_integration.repositories.conversations import ConversationReposito
 from localdev.apigw import LocalLambdaContext, LocalRequest, build_http_event
 from localdev.authorizer import render_claims
 
-from .harness import BenchContext, Result, percentile
+from .harness import BenchContext, Result, load_function, percentile
 
 ACCOUNT = 1
 CONVERSATIONS = 100_000
 REQUESTS = 300
-REPO = Path(__file__).resolve().parents[1]
 
 FILTERS: dict[str, dict[str, Any]] = {
     "no filter": {},
@@ -69,14 +66,6 @@ ANALYZE;
 """
 
 
-def _load_api() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_api_function", REPO / "functions" / "api" / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _event(path: str, route_key: str, params: dict[str, str], query: dict[str, Any]) -> dict[str, Any]:
     claims = render_claims({"sub": "bench", "role": "admin", "accounts": [ACCOUNT]})
     request = LocalRequest(method="GET", raw_path=path, raw_query=urlencode(query))
@@ -99,7 +88,7 @@ def run(ctx: BenchContext) -> list[Result]:
         with database.transaction() as conn:
             conn.execute(_SEED.encode())
         context.reset()
-        api = _load_api()
+        api = load_function("api")
         handler = api.lambda_handler
 
         pk_event = _event(

@@ -14,15 +14,11 @@ Measured in one run, on one database:
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import io
 import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -30,9 +26,8 @@ from chatwoot_integration.db import Database
 from chatwoot_integration.ingest.queue import MemoryIngestQueue
 from chatwoot_integration.ingest.receive import WebhookReceiver, set_receiver
 from chatwoot_integration.ingest.record import sqs_event
-from chatwoot_integration.observability import logger
-from chatwoot_integration.repositories.integrations import IntegrationRepository
 from chatwoot_integration.secrets import CachedSecrets, DatabaseSecretStore
+from localdev.apigw import LocalLambdaContext
 from tests.fixtures.chatwoot_payloads import (
     contact_payload,
     conversation_payload,
@@ -42,7 +37,16 @@ from tests.fixtures.chatwoot_payloads import (
     webhook_headers,
 )
 
-from .harness import REPO_ROOT, BenchContext, Result, median, percentile
+from .harness import (
+    BenchContext,
+    Result,
+    create_integration,
+    delivery_outcomes,
+    load_function,
+    median,
+    percentile,
+    quiet,
+)
 
 EVENTS = 5_000
 CONVERSATIONS = 500
@@ -55,30 +59,18 @@ NOW = 1781700000
 BASE = datetime(2026, 6, 17, 10, 0, tzinfo=UTC)
 
 
-@dataclass
-class _Context:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str = "bench"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def run(ctx: BenchContext) -> list[Result]:
-    webhook = _load_handler("webhook")
-    processor = _load_handler("processor")
+    webhook = load_function("webhook")
+    processor = load_function("processor")
     bodies = mixed_events()
-    with ctx.fresh_database("bench_ingest") as database, _quiet():
-        integration_id = _create_integration(database)
+    with ctx.fresh_database("bench_ingest") as database, quiet():
+        integration_id = create_integration(database, name="Bench", account_id=ACCOUNT_ID, webhook_secret=SECRET)
         ingest = _ingest(database, webhook, processor, integration_id, bodies)
         limit = _single_row_upserts(database, len(bodies))
         webhook_alone = _webhook_alone(database, webhook, integration_id, bodies[:WEBHOOK_ONLY_REQUESTS])
-        _check_applied(database, integration_id, len(bodies))
+        outcomes = delivery_outcomes(database, integration_id)
+    if sum(outcomes.values()) < len(bodies) or outcomes.get("failed") or outcomes.get("rejected"):
+        raise RuntimeError(f"unexpected delivery outcomes: {outcomes}")
     set_receiver(None)
     rate = len(bodies) / ingest.total_seconds
     limit_rate = len(bodies) / limit
@@ -197,7 +189,7 @@ def _ingest(
 ) -> _IngestTimes:
     queue = MemoryIngestQueue()
     set_receiver(_receiver(database, queue))
-    context = _Context()
+    context = LocalLambdaContext("bench", timeout_seconds=900)
     events = [_signed_event(body, integration_id, n) for n, body in enumerate(bodies)]
     per_event: list[float] = []
     started = time.perf_counter()
@@ -259,7 +251,7 @@ def _webhook_alone(database: Database, webhook: ModuleType, integration_id: int,
     """p99 in milliseconds of the webhook handler with an in-memory queue (no processor)."""
     queue = MemoryIngestQueue()
     set_receiver(_receiver(database, queue))
-    context = _Context()
+    context = LocalLambdaContext("bench", timeout_seconds=900)
     events = [_signed_event(body, integration_id, n + 10_000_000) for n, body in enumerate(bodies)]
     times = []
     for event in events:
@@ -288,49 +280,3 @@ def _signed_event(body: bytes, integration_id: int, n: int) -> dict[str, Any]:
         "isBase64Encoded": False,
         "body": body.decode(),
     }
-
-
-def _create_integration(database: Database) -> int:
-    with database.transaction() as conn:
-        integration = IntegrationRepository(conn).insert(
-            {
-                "name": "Bench",
-                "base_url": "http://127.0.0.1:3100",
-                "account_id": ACCOUNT_ID,
-                "credentials": {"api_token": "bench-token", "webhook_secret": SECRET},
-            }
-        )
-    return integration.id
-
-
-def _check_applied(database: Database, integration_id: int, expected: int) -> None:
-    with database.transaction() as conn:
-        rows = conn.execute(
-            "SELECT status, count(*) AS n FROM entregas_webhook_chatwoot WHERE integration_id = %s GROUP BY status",
-            (integration_id,),
-        ).fetchall()
-    counts = {row["status"]: row["n"] for row in rows}
-    if sum(counts.values()) < expected or counts.get("failed") or counts.get("rejected"):
-        raise RuntimeError(f"unexpected delivery outcomes: {counts}")
-
-
-def _load_handler(function: str) -> ModuleType:
-    path = REPO_ROOT / "functions" / function / "app.py"
-    spec = importlib.util.spec_from_file_location(f"_bench_{function}_app", Path(path))
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Per-delivery info logs and per-invocation metric lines off the console while measuring."""
-    level = logger.log_level
-    logger.setLevel("WARNING")
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        logger.setLevel(level)

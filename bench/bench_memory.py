@@ -21,27 +21,21 @@ events, would gain less than 200 MB over a million events: a slow leak, but belo
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import importlib.util
-import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import psutil
 
-from chatwoot_integration.db import Database
 from chatwoot_integration.ingest.record import IngestRecord, sqs_event
-from chatwoot_integration.observability import logger
-from chatwoot_integration.repositories.integrations import IntegrationRepository
+from localdev.apigw import LocalLambdaContext
 from tests.fixtures.chatwoot_payloads import contact_payload, conversation_payload, message_payload, raw_body
 
-from .harness import REPO_ROOT, BenchContext, Result
+from .harness import BenchContext, Result, create_integration, delivery_outcomes, load_function, quiet
 
 EVENTS = 50_000
 WARM_UP_EVENTS = 5_000
@@ -53,20 +47,7 @@ GROWTH_LIMIT_MB_PER_10K = 2.0
 ACCOUNT_ID = 3  # the account of the payload builders
 START = 1_781_691_000
 MB = 1024 * 1024
-
-
-@dataclass
-class _Context:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str = "processor"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:processor"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = "bench-memory"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+SECRET = "bench-memory-secret"
 
 
 @dataclass
@@ -79,11 +60,13 @@ class Samples:
 
 
 def run(ctx: BenchContext) -> list[Result]:
-    processor = _load_processor()
-    with ctx.fresh_database("bench_memory") as database, _quiet():
-        integration_id = _create_integration(database)
+    processor = load_function("processor")
+    with ctx.fresh_database("bench_memory") as database, quiet():
+        integration_id = create_integration(database, name="Bench memory", account_id=ACCOUNT_ID, webhook_secret=SECRET)
         samples = _process(processor, integration_id)
-        _check_applied(database, integration_id)
+        outcomes = delivery_outcomes(database, integration_id)
+    if sum(outcomes.values()) != EVENTS or outcomes.get("failed") or outcomes.get("rejected"):
+        raise RuntimeError(f"unexpected delivery outcomes: {outcomes}")
     warm = samples.rss[samples.events.index(WARM_UP_EVENTS)] / MB
     end = samples.rss[-1] / MB
     growth = growth_per_10k(samples) / MB
@@ -115,7 +98,7 @@ def growth_per_10k(samples: Samples) -> float:
 
 
 def _process(processor: ModuleType, integration_id: int) -> Samples:
-    context = _Context()
+    context = LocalLambdaContext("processor", timeout_seconds=900)
     process = psutil.Process()
     events_done = 0
     samples = Samples(events=[], rss=[], seconds=0.0)
@@ -226,56 +209,3 @@ def conversation_life(conversation_id: int) -> list[bytes]:
         message(6, 3, content="Obrigado!", conversation_values={"status": "resolved", **assigned}),
         raw_body(state(7, "conversation_updated", status="open", **assigned)),
     ]
-
-
-def _create_integration(database: Database) -> int:
-    with database.transaction() as conn:
-        integration = IntegrationRepository(conn).insert(
-            {
-                "name": "Bench memory",
-                "base_url": "http://127.0.0.1:3100",
-                "account_id": ACCOUNT_ID,
-                "credentials": {"api_token": "bench-token", "webhook_secret": "bench-memory-secret"},
-            }
-        )
-    return integration.id
-
-
-def _check_applied(database: Database, integration_id: int) -> None:
-    with database.transaction() as conn:
-        rows = conn.execute(
-            "SELECT status, count(*) AS n FROM entregas_webhook_chatwoot WHERE integration_id = %s GROUP BY status",
-            (integration_id,),
-        ).fetchall()
-    counts = {row["status"]: row["n"] for row in rows}
-    if sum(counts.values()) != EVENTS or counts.get("failed") or counts.get("rejected"):
-        raise RuntimeError(f"unexpected delivery outcomes: {counts}")
-
-
-def _load_processor() -> ModuleType:
-    path = REPO_ROOT / "functions" / "processor" / "app.py"
-    spec = importlib.util.spec_from_file_location("_bench_memory_processor_app", Path(path))
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class _Discard(io.TextIOBase):
-    """stdout that keeps nothing: a StringIO would itself grow by one metric line per invocation."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Per-delivery info logs and per-invocation metric lines off the console while measuring."""
-    level = logger.log_level
-    logger.setLevel("WARNING")
-    try:
-        with contextlib.redirect_stdout(_Discard()):
-            yield
-    finally:
-        logger.setLevel(level)

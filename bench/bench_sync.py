@@ -17,7 +17,6 @@ on the sync's connection: every statement, plus BEGIN and COMMIT of every transa
 from __future__ import annotations
 
 import contextlib
-import io
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +29,6 @@ import httpx
 import psycopg
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.observability import logger
 from chatwoot_integration.repositories.integrations import IntegrationRepository
 from chatwoot_integration.secrets import DatabaseSecretStore
 from chatwoot_integration.services.changes import ChangePublisher
@@ -38,7 +36,7 @@ from chatwoot_integration.services.chatwoot_clients import ChatwootClients, defa
 from chatwoot_integration.sync import IntegrationSyncReport, SyncRequest, SyncService
 from chatwoot_simulator import Simulator, seed_demo, serve
 
-from .harness import BenchContext, Result
+from .harness import BenchContext, Result, quiet
 
 CONVERSATIONS = 10_000
 REPEATS = 3
@@ -61,7 +59,7 @@ def run(ctx: BenchContext) -> list[Result]:
         _simulator_process(CONVERSATIONS) as (url, account_id, token),
         ctx.fresh_database("bench_sync") as database,
         httpx.Client() as http,
-        _quiet(),
+        quiet(),
     ):
         _connect(database, url, account_id, token)
         service = SyncService(
@@ -207,15 +205,3 @@ def _counting(database: Database, counts: _Counts) -> Iterator[None]:
     finally:
         conn.cursor_factory = previous_factory
         del database.transaction
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """The per-integration report lines off the console while measuring."""
-    level = logger.log_level
-    logger.setLevel("WARNING")
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        logger.setLevel(level)

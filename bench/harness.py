@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 from psycopg.rows import dict_row
 
 from chatwoot_integration.db import Database, set_database
 from chatwoot_integration.migrations import apply_migrations, default_migrations_dir
+from chatwoot_integration.observability import logger
+from chatwoot_integration.repositories.integrations import IntegrationRepository
+from localdev.invoke import exec_file
 from localdev.postgres import PostgresHandle, connect_or_start, recreate_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +128,50 @@ def table(results: Sequence[Result]) -> str:
 def start_postgres() -> PostgresHandle:
     state_dir = Path(os.environ.get("LOCAL_STATE_DIR", REPO_ROOT / ".local")) / "bench"
     return connect_or_start(os.environ.get("DATABASE_URL"), state_dir)
+
+
+def load_function(function: str) -> ModuleType:
+    """A fresh copy of ``functions/<function>/app.py``, initialised now (a cold start)."""
+    return exec_file(REPO_ROOT / "functions" / function / "app.py", f"_bench_{function}_app")
+
+
+class _Discard(io.TextIOBase):
+    """stdout that keeps nothing: a StringIO would itself grow by one metric line per invocation."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Info logs, report lines and per-invocation metric lines off the console while measuring."""
+    level = logger.log_level
+    logger.setLevel("WARNING")
+    try:
+        with redirect_stdout(_Discard()):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def create_integration(database: Database, *, name: str, account_id: int, webhook_secret: str) -> int:
+    with database.transaction() as conn:
+        integration = IntegrationRepository(conn).insert(
+            {
+                "name": name,
+                "base_url": "http://127.0.0.1:3100",
+                "account_id": account_id,
+                "credentials": {"api_token": "bench-token", "webhook_secret": webhook_secret},
+            }
+        )
+    return integration.id
+
+
+def delivery_outcomes(database: Database, integration_id: int) -> dict[str, int]:
+    """How many of the integration's recorded deliveries ended in each status."""
+    with database.transaction() as conn:
+        rows = conn.execute(
+            "SELECT status, count(*) AS n FROM entregas_webhook_chatwoot WHERE integration_id = %s GROUP BY status",
+            (integration_id,),
+        ).fetchall()
+    return {row["status"]: row["n"] for row in rows}

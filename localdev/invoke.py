@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -55,19 +56,29 @@ class HandlerLoader:
                 return module
             if not spec.module_path.is_file():
                 raise HandlerLoadError(f"{spec.logical_id}: handler file not found: {spec.module_path}")
-            import_spec = importlib.util.spec_from_file_location(name, spec.module_path)
-            if import_spec is None or import_spec.loader is None:
-                raise HandlerLoadError(f"{spec.logical_id}: cannot import {spec.module_path}")
-            module = importlib.util.module_from_spec(import_spec)
-            # Registered before running so the module can be found by name while it initialises (pydantic,
-            # dataclasses); removed again if initialisation fails, so the next invocation retries it.
-            sys.modules[name] = module
             try:
-                import_spec.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[name]
-                raise
-            return module
+                return exec_file(spec.module_path, name)
+            except HandlerLoadError as exc:
+                raise HandlerLoadError(f"{spec.logical_id}: {exc}") from exc
+
+
+def exec_file(path: Path, name: str) -> ModuleType:
+    """Run the Python file ``path`` as a new module called ``name`` (its module-level initialisation runs now).
+
+    The module is registered under ``name`` before it runs, so it can be found by name while it initialises
+    (pydantic, dataclasses), and removed again if initialisation fails, so that a later load retries it.
+    """
+    import_spec = importlib.util.spec_from_file_location(name, path)
+    if import_spec is None or import_spec.loader is None:
+        raise HandlerLoadError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(import_spec)
+    sys.modules[name] = module
+    try:
+        import_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 class FunctionInvoker:
