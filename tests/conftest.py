@@ -1,17 +1,23 @@
-"""Fixtures shared by every test suite: a real PostgreSQL with the migrations applied, and a clean slate."""
+"""Fixtures shared by every test suite: a real PostgreSQL with the migrations applied, a clean slate, and the
+service's log lines."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from chatwoot_integration.db import Database, set_database
 from chatwoot_integration.migrations import apply_migrations, default_migrations_dir
+from chatwoot_integration.observability import SERVICE
 from localdev.postgres import PostgresHandle, connect_or_start, drop_database, recreate_database
+from tests.handlers import forget_handler_state
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,13 +38,15 @@ _DATA_TABLES = (
 
 
 @pytest.fixture(autouse=True)
-def restore_environment() -> Iterator[None]:
-    """Code under test may set variables for the handlers (the local runner does, on purpose): none of them
-    outlives its test."""
+def isolated_handlers() -> Iterator[None]:
+    """Code under test may set variables for the handlers (the local runner does, on purpose), and the handlers
+    cache what they build from them per process: neither outlives its test."""
     saved = dict(os.environ)
+    forget_handler_state()
     yield
     os.environ.clear()
     os.environ.update(saved)
+    forget_handler_state()
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +75,14 @@ def database_url(postgres_server: PostgresHandle, worker_id: str) -> Iterator[st
 
 
 @pytest.fixture
+def runner_database(postgres_server: PostgresHandle, worker_id: str) -> str:
+    """An empty database of this worker's, recreated for each test, for a local runner that migrates it itself."""
+    name = f"chatwoot_runner_{worker_id}"
+    recreate_database(postgres_server.url, name)
+    return postgres_server.url_for(name)
+
+
+@pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     """A clean database for one test, installed as the process-wide database the handlers use."""
     database = Database(lambda: database_url)
@@ -82,3 +98,20 @@ def db(database_url: str) -> Iterator[Database]:
 def conn(db: Database) -> psycopg.Connection:
     """The test's own connection (autocommit; wrap writes in ``conn.transaction()``)."""
     return db.connection()
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[dict[str, Any]]]:
+    """The service logger's JSON lines, as CloudWatch would receive them."""
+    captured: list[dict[str, Any]] = []
+    service_logger = logging.getLogger(SERVICE)
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            captured.append(json.loads(self.format(record)))
+
+    handler = Capture()
+    handler.setFormatter(service_logger.handlers[0].formatter)
+    service_logger.addHandler(handler)
+    yield captured
+    service_logger.removeHandler(handler)

@@ -9,26 +9,16 @@ from collections.abc import Callable, Iterator
 import pytest
 import webhook.app as webhook_app
 
-from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest import batch
-from chatwoot_integration.ingest.receive import set_receiver
 from chatwoot_simulator import Simulator, WebhookDelivery, serve
 from tests.assignment_support import Office, open_office
 from tests.unit.ingest.support import LambdaContextStub, http_event
 
 
 @pytest.fixture(autouse=True)
-def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> Iterator[None]:
+def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> None:
     for name in ("INGEST_QUEUE_URL", "SECRETS_BACKEND", "EVENT_BUS_NAME"):
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    set_receiver(None)
-    batch.get_assignment.cache_clear()
-    yield
-    set_receiver(None)
-    batch.get_assignment.cache_clear()
-    get_settings.cache_clear()
 
 
 def to_webhook_function(integration_id: int) -> Callable[[WebhookDelivery], int]:

@@ -9,21 +9,12 @@ import httpx
 import psycopg
 import pytest
 
-from chatwoot_integration.config import get_settings
 from localdev.authorizer import issue_token
-from localdev.postgres import PostgresHandle, recreate_database
 from localdev.run import LocalRunner
 from localdev.settings import DEFAULT_JWT_SECRET, LocalSettings
 
 # Variables the runner exports for the handlers; monkeypatch puts each back as it was after the test.
 HANDLER_ENVIRONMENT = ("DATABASE_URL", "PUBLIC_BASE_URL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE")
-
-
-@pytest.fixture
-def runner_database(postgres_server: PostgresHandle, worker_id: str) -> str:
-    name = f"chatwoot_local_runner_{worker_id}"
-    recreate_database(postgres_server.url, name)
-    return postgres_server.url_for(name)
 
 
 @pytest.fixture
@@ -48,7 +39,6 @@ def runner(runner_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
         yield local, out
     finally:
         local.stop()
-        get_settings.cache_clear()
 
 
 def test_the_runner_migrates_serves_health_and_prints_the_banner(runner: tuple[LocalRunner, io.StringIO]) -> None:

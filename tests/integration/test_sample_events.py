@@ -3,7 +3,6 @@ against a real PostgreSQL."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +11,10 @@ from typing import Any
 
 import pytest
 
-from chatwoot_integration.api import context
-from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest import batch
-from chatwoot_integration.ingest.receive import set_receiver
 from chatwoot_simulator import Simulator, serve
 from localdev.apigw import LocalLambdaContext
+from localdev.invoke import exec_file
 from tests.factories import create_integration
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,11 +22,7 @@ SAMPLE_SECRET = "sample-webhook-secret-change-me"  # the secret events/webhook.j
 
 
 def load(function: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"sample_{function}", REPO / "functions" / function / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return exec_file(REPO / "functions" / function / "app.py", f"sample_{function}")
 
 
 def event(name: str) -> dict[str, Any]:
@@ -50,10 +42,6 @@ def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> Iterator[No
         monkeypatch.delenv(name, raising=False)
     # The sample is signed at a fixed moment; accept its age so the same bytes verify in this test.
     monkeypatch.setenv("WEBHOOK_TOLERANCE_SECONDS", str(20 * 365 * 24 * 3600))
-    get_settings.cache_clear()
-    set_receiver(None)
-    batch.get_assignment.cache_clear()
-    context.reset()
     sim = Simulator(seed=4)
     accounts = [sim.create_account(f"Escritório {n}") for n in range(3)]  # the samples speak of account 3
     with serve(simulator=sim) as chatwoot, db.transaction() as conn:
@@ -65,9 +53,6 @@ def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> Iterator[No
         )
         yield
     sim.close()
-    set_receiver(None)
-    context.reset()
-    get_settings.cache_clear()
 
 
 def test_every_function_has_a_sample_event() -> None:

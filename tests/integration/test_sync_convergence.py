@@ -2,47 +2,32 @@
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest import batch
-from chatwoot_integration.ingest.receive import set_receiver
 from chatwoot_integration.models.common import ConversationStatus
 from chatwoot_integration.sync import SyncRequest
 from chatwoot_simulator import TrafficGenerator, WebhookDelivery
+from localdev.invoke import exec_file
 from tests.unit.ingest.support import LambdaContextStub, http_event
 from tests.unit.sync.support import WEBHOOK_SECRET, agent_differences, converged, harness
 
 
 @pytest.fixture
-def webhook_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def webhook_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The webhook function as ``make run`` has it: no queue, the processor in-process, the local secret store."""
     for name in ("INGEST_QUEUE_URL", "SECRETS_BACKEND", "EVENT_BUS_NAME"):
         monkeypatch.delenv(name, raising=False)
     # The simulator signs with its own (manual) clock, months away from the wall clock the function checks.
     monkeypatch.setenv("WEBHOOK_TOLERANCE_SECONDS", str(10 * 365 * 24 * 3600))
-    get_settings.cache_clear()
-    set_receiver(None)
-    batch.get_assignment.cache_clear()
-    yield
-    set_receiver(None)
-    batch.get_assignment.cache_clear()
-    get_settings.cache_clear()
 
 
 def webhook_function() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "functions" / "webhook" / "app.py"
-    spec = importlib.util.spec_from_file_location("sync_test_webhook_app", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return exec_file(Path(__file__).resolve().parents[2] / "functions" / "webhook" / "app.py", "sync_test_webhook_app")
 
 
 def to_webhook_function(integration_id: int) -> Callable[[WebhookDelivery], int]:

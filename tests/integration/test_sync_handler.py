@@ -10,7 +10,6 @@ import pytest
 from pydantic import ValidationError
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.sync import runtime
 from chatwoot_simulator import serve
 from localdev.invoke import FunctionInvoker
 from localdev.template_routes import read_template
@@ -22,11 +21,9 @@ EVENT = REPO_ROOT / "events" / "sync.json"
 
 @pytest.fixture
 def invoker(db: Database) -> Iterator[FunctionInvoker]:
-    runtime.reset()
     invoker = FunctionInvoker(read_template(REPO_ROOT / "template.yaml").functions)
     yield invoker
     invoker.close()
-    runtime.reset()
 
 
 def test_the_scheduled_event_syncs_every_active_integration_and_returns_the_report(

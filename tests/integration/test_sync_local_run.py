@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from chatwoot_integration.api import context
-from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest import batch
-from chatwoot_integration.ingest.receive import set_receiver
-from chatwoot_integration.sync import runtime
-from localdev.postgres import PostgresHandle, recreate_database
 from localdev.run import SIMULATOR_INTEGRATION_NAME, runner_from_environ
+from tests.handlers import forget_handler_state
 from tests.unit.sync.support import agent_differences_with, converged_with
 
 HANDLER_ENVIRONMENT = (
@@ -35,28 +30,10 @@ WAIT = 20  # bound for a webhook to cross the local stack; never a performance a
 
 
 @pytest.fixture
-def runner_database(postgres_server: PostgresHandle, worker_id: str) -> str:
-    name = f"chatwoot_sync_run_{worker_id}"
-    recreate_database(postgres_server.url, name)
-    return postgres_server.url_for(name)
-
-
-@pytest.fixture
-def handler_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The handlers read their environment once per process: start and end with none of it cached."""
+def handler_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """None of the handlers' variables comes from the developer's shell."""
     for name in HANDLER_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
-    _forget_handler_state()
-    yield
-    _forget_handler_state()
-
-
-def _forget_handler_state() -> None:
-    get_settings.cache_clear()
-    set_receiver(None)
-    batch.get_assignment.cache_clear()
-    runtime.reset()
-    context.reset()
 
 
 def environment(database_url: str, state_dir: Path, **extra: str) -> dict[str, str]:
@@ -139,7 +116,7 @@ def test_the_next_make_run_replaces_the_previous_simulators_mirror(runner_databa
                 assert converged_with(database, chatwoot.simulator, chatwoot.account_id) == []
             finally:
                 runner.stop()
-                _forget_handler_state()
+                forget_handler_state()
         with database.transaction() as conn:
             integrations = conn.execute("SELECT count(*) AS n FROM integracoes_chatwoot").fetchone()
         assert integrations == {"n": 1}

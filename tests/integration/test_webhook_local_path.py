@@ -4,19 +4,14 @@ delivery goes straight through the processor's SQS entry point into PostgreSQL."
 from __future__ import annotations
 
 import json
-import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 import webhook.app as webhook_app
 
-from chatwoot_integration.config import get_settings
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest.receive import set_receiver
-from chatwoot_integration.observability import SERVICE
 from chatwoot_integration.repositories.conversations import ConversationRepository
 from chatwoot_integration.repositories.deliveries import DeliveryRepository
 from chatwoot_integration.repositories.integrations import IntegrationRepository
@@ -37,15 +32,10 @@ LEGACY_TOKEN = "legacy-token-Zr8Qp2Lm5Vx9Tb3N"
 
 
 @pytest.fixture(autouse=True)
-def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> Iterator[None]:
+def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> None:
     """No ingest queue and secrets in the database, as in ``make run``; a receiver built from those settings."""
     for name in ("INGEST_QUEUE_URL", "SECRETS_BACKEND", "EVENT_BUS_NAME"):
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    set_receiver(None)
-    yield
-    set_receiver(None)
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -167,22 +157,6 @@ def test_a_delivery_for_another_account_is_accepted_then_rejected_and_stored_und
     assert ledger(conn, integration_id) == [("foreign", "rejected", "account_mismatch")]
     assert ConversationRepository(conn).get(77, 1043) is None
     assert mirrored(conn) == []
-
-
-@pytest.fixture
-def log_lines() -> Iterator[list[dict[str, Any]]]:
-    captured: list[dict[str, Any]] = []
-    service_logger = logging.getLogger(SERVICE)
-
-    class Capture(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            captured.append(json.loads(self.format(record)))
-
-    handler = Capture()
-    handler.setFormatter(service_logger.handlers[0].formatter)
-    service_logger.addHandler(handler)
-    yield captured
-    service_logger.removeHandler(handler)
 
 
 def test_the_whole_path_logs_keys_and_counts_outcomes_without_content_or_secrets(

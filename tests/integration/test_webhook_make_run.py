@@ -11,9 +11,6 @@ import httpx
 import psycopg
 import pytest
 
-from chatwoot_integration.config import get_settings
-from chatwoot_integration.ingest.receive import set_receiver
-from localdev.postgres import PostgresHandle, recreate_database
 from localdev.run import LocalRunner
 from localdev.settings import LocalSettings
 from tests.fixtures.chatwoot_payloads import load_fixture, raw_body, webhook_headers
@@ -27,13 +24,6 @@ HANDLER_ENVIRONMENT = (
     "INGEST_QUEUE_URL",
     "SECRETS_BACKEND",
 )
-
-
-@pytest.fixture
-def runner_database(postgres_server: PostgresHandle, worker_id: str) -> str:
-    name = f"chatwoot_webhook_run_{worker_id}"
-    recreate_database(postgres_server.url, name)
-    return postgres_server.url_for(name)
 
 
 @pytest.fixture
@@ -51,15 +41,12 @@ def runner(runner_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lo
             "CHATWOOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
     )
-    set_receiver(None)
     local = LocalRunner(settings, out=io.StringIO())
     try:
         local.start()
         yield local
     finally:
         local.stop()
-        set_receiver(None)
-        get_settings.cache_clear()
 
 
 def test_a_signed_webhook_posted_to_make_run_lands_in_the_mirror(runner: LocalRunner, runner_database: str) -> None:

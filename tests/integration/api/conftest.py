@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatwoot_integration.api import context
 from chatwoot_integration.db import Database
 from chatwoot_simulator import Simulator, serve
 from localdev.server import LocalGateway
@@ -21,10 +20,8 @@ def gateway() -> Iterator[LocalGateway]:
 
 
 @pytest.fixture
-def client(gateway: LocalGateway, db: Database) -> Iterator[ApiClient]:
-    context.reset()
-    yield ApiClient(gateway)
-    context.reset()
+def client(gateway: LocalGateway, db: Database) -> ApiClient:
+    return ApiClient(gateway)
 
 
 @pytest.fixture

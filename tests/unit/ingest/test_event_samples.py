@@ -30,10 +30,7 @@ def test_the_webhook_sample_is_a_correctly_signed_http_api_event() -> None:
     queue = MemoryIngestQueue()
     secrets = StaticSecrets({1: integration_secret(webhook_secret=SAMPLE_SECRET)})
     set_receiver(WebhookReceiver(secrets, queue, clock=lambda: signed_at + 2))
-    try:
-        response = webhook_app.lambda_handler(event, LambdaContextStub())
-    finally:
-        set_receiver(None)
+    response = webhook_app.lambda_handler(event, LambdaContextStub())
 
     assert event["version"] == "2.0" and event["routeKey"] == "POST /webhooks/chatwoot/{integration_id}"
     assert response["statusCode"] == 202

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -333,23 +332,6 @@ def test_refusals_are_counted_by_reason_and_acceptances_as_received(capsys: pyte
     assert metric_total(documents, "rejected", reason="unknown_integration") == 1
     assert metric_total(documents, "rejected", reason="too_large") == 1
     assert all(d["dimensions"].get("service") == SERVICE for d in documents)
-
-
-@pytest.fixture
-def log_lines() -> Iterator[list[dict[str, Any]]]:
-    """The service logger's JSON lines, as CloudWatch would receive them."""
-    captured: list[dict[str, Any]] = []
-    service_logger = logging.getLogger(SERVICE)
-
-    class Capture(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            captured.append(json.loads(self.format(record)))
-
-    handler = Capture()
-    handler.setFormatter(service_logger.handlers[0].formatter)
-    service_logger.addHandler(handler)
-    yield captured
-    service_logger.removeHandler(handler)
 
 
 def test_logs_carry_the_delivery_keys_but_never_a_secret_a_token_or_message_content(

@@ -9,12 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chatwoot_integration.api import context
 from chatwoot_integration.db import Database
 from chatwoot_integration.repositories.integrations import IntegrationRepository
 from chatwoot_simulator import Simulator, serve
-from localdev.server import LocalGateway
-from tests.api_support import ApiClient, build_gateway, make_token
+from tests.api_support import ApiClient, make_token
 from tests.unit.sync.support import Office, build_office, connect, converged_with, new_simulator
 
 
@@ -23,20 +21,6 @@ class Connected:
     sim: Simulator
     office: Office
     integration_id: int
-
-
-@pytest.fixture(scope="module")
-def gateway() -> Iterator[LocalGateway]:
-    gateway, invoker = build_gateway()
-    yield gateway
-    invoker.close()
-
-
-@pytest.fixture
-def client(gateway: LocalGateway, db: Database) -> Iterator[ApiClient]:
-    context.reset()
-    yield ApiClient(gateway)
-    context.reset()
 
 
 @pytest.fixture
