@@ -86,10 +86,6 @@ class MessageRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def insert_once(self, message: MessageRecord) -> bool:
-        """Insert the message unless its id is already stored; True when it was new."""
-        return bool(self.insert_new([message]))
-
     def insert_new(self, messages: Sequence[MessageRecord]) -> set[int]:
         """Insert the messages whose ids are not stored yet (one statement); returns the ids inserted."""
         if not messages:

@@ -9,6 +9,23 @@ from ..db import Connection
 from ..models.party import Contact, PartyLink
 from ._sql import to_json
 
+_UPSERT_CONTACTS = """
+WITH incoming AS (
+    SELECT DISTINCT ON (account_id, contact_id) *
+    FROM jsonb_to_recordset(%(rows)s::jsonb)
+        AS t(account_id integer, contact_id integer, name text, email text, phone_number text, identifier text)
+    ORDER BY account_id, contact_id
+)
+INSERT INTO contatos_chatwoot AS c (account_id, contact_id, name, email, phone_number, identifier)
+SELECT account_id, contact_id, name, email, phone_number, identifier FROM incoming
+ORDER BY account_id, contact_id
+ON CONFLICT (account_id, contact_id) DO UPDATE SET
+    name = EXCLUDED.name, email = EXCLUDED.email, phone_number = EXCLUDED.phone_number,
+    identifier = EXCLUDED.identifier
+WHERE (c.name, c.email, c.phone_number, c.identifier)
+      IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.email, EXCLUDED.phone_number, EXCLUDED.identifier)
+"""
+
 
 class PartyRepository:
     def __init__(self, conn: Connection) -> None:
@@ -16,16 +33,13 @@ class PartyRepository:
 
     def upsert_contact(self, contact: Contact) -> bool:
         """Keep the contact's identifying fields; returns True when something changed."""
-        cur = self._conn.execute(
-            "INSERT INTO contatos_chatwoot AS c (account_id, contact_id, name, email, phone_number, identifier)"
-            " VALUES (%(account_id)s, %(contact_id)s, %(name)s, %(email)s, %(phone_number)s, %(identifier)s)"
-            " ON CONFLICT (account_id, contact_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
-            " phone_number = EXCLUDED.phone_number, identifier = EXCLUDED.identifier"
-            " WHERE (c.name, c.email, c.phone_number, c.identifier) IS DISTINCT FROM"
-            " (EXCLUDED.name, EXCLUDED.email, EXCLUDED.phone_number, EXCLUDED.identifier)",
-            contact.model_dump(),
-        )
-        return cur.rowcount > 0
+        return self.upsert_contacts([contact]) > 0
+
+    def upsert_contacts(self, contacts: Sequence[Contact]) -> int:
+        """Keep the contacts' identifying fields, in one statement; returns how many were new or changed."""
+        if not contacts:
+            return 0
+        return self._conn.execute(_UPSERT_CONTACTS, {"rows": to_json([c.model_dump() for c in contacts])}).rowcount
 
     def insert_contacts(self, contacts: Sequence[Contact]) -> list[int]:
         """Store the contacts not known yet; returns the ids of those that were new.

@@ -26,7 +26,8 @@ from ..models.conversation import ConversationState, UpsertOutcome
 from ..models.integration import Integration
 from ..repositories.changes import ChangeRepository
 from ..repositories.conversations import ConversationRepository
-from ..repositories.messages import MessageRecord
+from ..repositories.messages import MessageRecord, MessageRepository
+from ..repositories.parties import PartyRepository
 from ..services.mirror import mirror_conversations, state_from_rest
 from .budget import Budget, DeadlineReached
 from .mapping import contact_of, last_message_id, message_rows
@@ -244,12 +245,11 @@ class ConversationPass:
             saved = SyncRepository(self._database.connection()).record(self._account_id, bookkeeping)
         else:
             with self._database.transaction() as conn:
-                repo = SyncRepository(conn)
-                contacts_written = repo.upsert_contacts(list(contacts.values()))
+                contacts_written = PartyRepository(conn).upsert_contacts(list(contacts.values()))
                 outcomes = mirror_conversations(conn, changed, actor=ACTOR, mark_synced=True) if changed else []
                 self._mark_failures(conn, batch.failures)
-                inserted = repo.insert_messages(messages.rows)
-                saved = repo.record(self._account_id, bookkeeping)
+                inserted = len(MessageRepository(conn).insert_new(messages.rows))
+                saved = SyncRepository(conn).record(self._account_id, bookkeeping)
                 if not saved:
                     raise LeaseLost(self._lease_lost())
         if not saved:

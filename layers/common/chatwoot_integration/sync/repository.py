@@ -1,6 +1,6 @@
-"""SQL the scheduled sync needs beyond the shared repositories: how a batch compares with the mirror, batch writes
-of its contacts and messages, the sync's per-conversation bookkeeping with the resume state, and a full pass's
-deletions.
+"""SQL the scheduled sync needs beyond the shared repositories: how a batch compares with the mirror, the sync's
+per-conversation bookkeeping with the resume state, and a full pass's deletions (contacts and messages are
+written in batches by the parties' and messages' repositories).
 
 Every method is one statement, so a batch costs a fixed number of round trips whatever its size. The comparison
 runs in the database: a batch of unchanged conversations costs one read and one small write, and no rewrite.
@@ -20,39 +20,6 @@ from ..models.conversation import ConversationState
 from ..models.party import Contact
 from ..repositories._sql import to_json
 from ..repositories.conversations import STATE_COLUMNS, STATE_TYPES
-from ..repositories.messages import MessageRecord
-
-_UPSERT_CONTACTS = """
-WITH incoming AS (
-    SELECT DISTINCT ON (account_id, contact_id) *
-    FROM jsonb_to_recordset(%(rows)s::jsonb)
-        AS t(account_id integer, contact_id integer, name text, email text, phone_number text, identifier text)
-    ORDER BY account_id, contact_id
-)
-INSERT INTO contatos_chatwoot AS c (account_id, contact_id, name, email, phone_number, identifier)
-SELECT account_id, contact_id, name, email, phone_number, identifier FROM incoming
-ORDER BY account_id, contact_id
-ON CONFLICT (account_id, contact_id) DO UPDATE SET
-    name = EXCLUDED.name, email = EXCLUDED.email, phone_number = EXCLUDED.phone_number,
-    identifier = EXCLUDED.identifier
-WHERE (c.name, c.email, c.phone_number, c.identifier)
-      IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.email, EXCLUDED.phone_number, EXCLUDED.identifier)
-"""
-
-# MessageRepository.insert_once for a whole batch in one statement: each message id is inserted once (the counters
-# are kept by the insert trigger); a message already stored, by a webhook or an earlier sync, is left as it is.
-_INSERT_MESSAGES = """
-INSERT INTO mensagens_chatwoot (account_id, message_id, conversation_id, message_type, private, content_type,
-                                content, sender_type, sender_id, deleted, chatwoot_created_at)
-SELECT account_id, message_id, conversation_id, message_type, private, content_type,
-       content, sender_type, sender_id, deleted, chatwoot_created_at
-FROM jsonb_to_recordset(%(rows)s::jsonb)
-    AS t(account_id integer, message_id bigint, conversation_id integer, message_type text, private boolean,
-         content_type text, content text, sender_type text, sender_id integer, deleted boolean,
-         chatwoot_created_at timestamptz)
-ORDER BY account_id, message_id
-ON CONFLICT (account_id, message_id) DO NOTHING
-"""
 
 _STATES = TypeAdapter(list[ConversationState])
 
@@ -200,20 +167,6 @@ class SyncRepository:
             )
             for r in rows
         }
-
-    def upsert_contacts(self, contacts: Sequence[Contact]) -> int:
-        """Write contacts in one statement; returns how many were new or changed."""
-        if not contacts:
-            return 0
-        rows = [c.model_dump() for c in contacts]
-        return self._conn.execute(_UPSERT_CONTACTS, {"rows": to_json(rows)}).rowcount
-
-    def insert_messages(self, messages: Sequence[MessageRecord]) -> int:
-        """Store messages not stored yet, in one statement; returns how many were new."""
-        if not messages:
-            return 0
-        rows = [m.model_dump(mode="json") for m in messages]
-        return self._conn.execute(_INSERT_MESSAGES, {"rows": to_json(rows)}).rowcount
 
     def record(self, account_id: int, bookkeeping: Bookkeeping) -> bool:
         """Mark conversations seen now, move message marks, extend the lease and store the resume state, in one
