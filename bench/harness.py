@@ -7,8 +7,7 @@ import json
 import os
 import platform
 import statistics
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from psycopg.rows import dict_row
 from chatwoot_integration.db import Database, set_database
 from chatwoot_integration.migrations import apply_migrations, default_migrations_dir
 from chatwoot_integration.observability import logger
+from chatwoot_integration.repositories.deliveries import DeliveryRepository
 from chatwoot_integration.repositories.integrations import IntegrationRepository
 from localdev.invoke import exec_file
 from localdev.postgres import PostgresHandle, connect_or_start, recreate_database
@@ -63,12 +63,6 @@ def percentile(samples: Sequence[float], fraction: float) -> float:
 
 def median(samples: Sequence[float]) -> float:
     return statistics.median(samples)
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 @dataclass
@@ -170,8 +164,4 @@ def create_integration(database: Database, *, name: str, account_id: int, webhoo
 def delivery_outcomes(database: Database, integration_id: int) -> dict[str, int]:
     """How many of the integration's recorded deliveries ended in each status."""
     with database.transaction() as conn:
-        rows = conn.execute(
-            "SELECT status, count(*) AS n FROM entregas_webhook_chatwoot WHERE integration_id = %s GROUP BY status",
-            (integration_id,),
-        ).fetchall()
-    return {row["status"]: row["n"] for row in rows}
+        return DeliveryRepository(conn).count_by_status(integration_id)
