@@ -91,10 +91,6 @@ class FunctionInvoker:
         self._workers_lock = threading.Lock()
         self._closed = False
 
-    @property
-    def function_ids(self) -> list[str]:
-        return list(self._functions)
-
     def new_context(self, function_id: str) -> LocalLambdaContext:
         spec = self._spec(function_id)
         return LocalLambdaContext(

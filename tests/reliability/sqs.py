@@ -146,13 +146,6 @@ class SimulatedSqsQueue:
             "awsRegion": self._queue_arn.split(":")[3],
         }
 
-    def visible_count(self) -> int:
-        return sum(1 for _ in self._visible(self._clock()))
-
-    def in_flight_count(self) -> int:
-        now = self._clock()
-        return sum(1 for m in self._messages.values() if m.visible_at > now)
-
     def __len__(self) -> int:
         """Messages not yet deleted (visible or in flight); the dead-letter list is apart."""
         return len(self._messages)

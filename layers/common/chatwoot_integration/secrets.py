@@ -182,13 +182,6 @@ class CachedSecrets:
             self._entries[integration_id] = (now, secret)
         return secret
 
-    def forget(self, integration_id: int | None = None) -> None:
-        with self._lock:
-            if integration_id is None:
-                self._entries.clear()
-            else:
-                self._entries.pop(integration_id, None)
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,13 +26,3 @@ class Model(BaseModel):
 
     # Schemas are built on first use: a function pays only for the models its requests touch.
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a keyset-paginated list."""
-
-    items: list[T]
-    next_cursor: str | None = None

@@ -66,12 +66,6 @@ class AgentRepository:
         ).fetchone()
         return _agent(row) if row else None
 
-    def get_by_user(self, account_id: int, user_id: str) -> Agent | None:
-        row = self._conn.execute(
-            "SELECT * FROM usuarios_chatwoot WHERE account_id = %s AND user_id = %s", (account_id, user_id)
-        ).fetchone()
-        return _agent(row) if row else None
-
     def list_agents(self, account_id: int, filters: AgentFilter, *, default_capacity: int) -> list[Agent]:
         where: list[sql.Composable] = [sql.SQL("account_id = %(account_id)s")]
         params: dict[str, Any] = {"account_id": account_id, "default_capacity": default_capacity}

@@ -88,13 +88,6 @@ class IntegrationRepository:
     def delete(self, integration_id: int) -> bool:
         return self._conn.execute("DELETE FROM integracoes_chatwoot WHERE id = %s", (integration_id,)).rowcount > 0
 
-    def local_credentials(self, integration_id: int) -> dict[str, Any] | None:
-        """The plain credentials of a local-run integration (never used with Secrets Manager)."""
-        row = self._conn.execute(
-            "SELECT credentials FROM integracoes_chatwoot WHERE id = %s", (integration_id,)
-        ).fetchone()
-        return row["credentials"] if row else None
-
     # Sync bookkeeping -------------------------------------------------------------------------------
 
     def acquire_sync_lease(self, integration_id: int, owner: str, until: datetime, now: datetime) -> bool:

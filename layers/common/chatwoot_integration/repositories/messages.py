@@ -127,15 +127,6 @@ class MessageRepository:
         ).fetchone()
         return _stored(row) if row else None
 
-    def list_for_conversation(self, account_id: int, conversation_id: int) -> list[StoredMessage]:
-        """The conversation's messages in Chatwoot's order (creation time, then id)."""
-        rows = self._conn.execute(
-            "SELECT * FROM mensagens_chatwoot WHERE account_id = %s AND conversation_id = %s"
-            " ORDER BY chatwoot_created_at, message_id",
-            (account_id, conversation_id),
-        ).fetchall()
-        return [_stored(r) for r in rows]
-
 
 def _stored(row: dict[str, Any]) -> StoredMessage:
     return StoredMessage.model_validate({k: row[k] for k in StoredMessage.model_fields})
