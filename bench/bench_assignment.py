@@ -7,9 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from chatwoot_integration.chatwoot.models import Conversation as RestConversation
 from chatwoot_integration.db import Database
-from chatwoot_integration.services.mirror import mirror_conversations, state_from_rest
 from chatwoot_simulator import Simulator, serve
 from tests.assignment_support import open_office
 
@@ -66,19 +64,7 @@ def run(ctx: BenchContext) -> list[Result]:
         sim = Simulator(seed=9, activity_messages=False)
         with serve(simulator=sim) as server:
             office = open_office(database, sim, server.url, agents=AGENTS, default_capacity=CONVERSATIONS)
-            contact = sim.create_contact(office.account_id, "Cliente")
-            ids = [
-                sim.create_conversation(office.account_id, office.inbox_id, contact.id, message="Oi").display_id
-                for _ in range(CONVERSATIONS)
-            ]
-            states = [
-                state_from_rest(
-                    office.account_id, RestConversation.model_validate(sim.rest_conversation(office.account_id, c))
-                )
-                for c in ids
-            ]
-            with database.transaction() as conn:
-                mirror_conversations(conn, states, actor="chatwoot", mark_synced=False)
+            ids = office.waiting_conversations(CONVERSATIONS)
             limit = _update_rate(database, office.account_id, office.agents)
 
             def assign(mine: list[int]) -> Callable[[], None]:

@@ -54,10 +54,25 @@ class Office:
         self.mirror(conversation.display_id)
         return conversation.display_id
 
-    def mirror(self, display_id: int) -> None:
-        rest = RestConversation.model_validate(self.sim.rest_conversation(self.account_id, display_id))
+    def mirror(self, *display_ids: int) -> None:
+        states = [
+            state_from_rest(
+                self.account_id, RestConversation.model_validate(self.sim.rest_conversation(self.account_id, d))
+            )
+            for d in display_ids
+        ]
         with self.db.transaction() as conn:
-            mirror_conversations(conn, [state_from_rest(self.account_id, rest)], actor="chatwoot", mark_synced=False)
+            mirror_conversations(conn, states, actor="chatwoot", mark_synced=False)
+
+    def waiting_conversations(self, count: int) -> list[int]:
+        """``count`` open, unassigned conversations of one client in the office's inbox, mirrored in one batch."""
+        contact = self.sim.create_contact(self.account_id, "Cliente")
+        ids = [
+            self.sim.create_conversation(self.account_id, self.inbox_id, contact.id, message="Oi").display_id
+            for _ in range(count)
+        ]
+        self.mirror(*ids)
+        return ids
 
     def loads(self) -> dict[int, int]:
         rows = self.db.connection().execute(

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatwoot_integration.chatwoot.models import Conversation as RestConversation
 from chatwoot_integration.db import Database
-from chatwoot_integration.services.mirror import mirror_conversations, state_from_rest
 from chatwoot_simulator import Simulator, serve
 from tests.assignment_support import open_office
 
@@ -52,19 +50,7 @@ def test_sixteen_concurrent_assigners_respect_capacity(watched: Database) -> Non
     sim = Simulator(seed=3, activity_messages=False)
     with serve(simulator=sim) as server:
         office = open_office(db, sim, server.url, agents=AGENTS, default_capacity=CAPACITY)
-        contact = sim.create_contact(office.account_id, "Cliente")
-        ids = [
-            sim.create_conversation(office.account_id, office.inbox_id, contact.id, message="Oi").display_id
-            for _ in range(CONVERSATIONS)
-        ]
-        states = [
-            state_from_rest(
-                office.account_id, RestConversation.model_validate(sim.rest_conversation(office.account_id, cid))
-            )
-            for cid in ids
-        ]
-        with db.transaction() as conn:
-            mirror_conversations(conn, states, actor="chatwoot", mark_synced=False)
+        ids = office.waiting_conversations(CONVERSATIONS)
         assign_calls_before = sim.requests.by_route().get(
             "POST /api/v1/accounts/{account_id}/conversations/{conversation_id}/assignments", 0
         )
