@@ -14,15 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-import psycopg
-from psycopg.rows import dict_row
-
 from chatwoot_integration.db import Database, set_database
-from chatwoot_integration.migrations import apply_migrations, default_migrations_dir
 from chatwoot_integration.observability import logger
 from chatwoot_integration.repositories.deliveries import DeliveryRepository
 from chatwoot_integration.repositories.integrations import IntegrationRepository
 from localdev.invoke import exec_file
+from localdev.migrate import migrate
 from localdev.postgres import PostgresHandle, connect_or_start, recreate_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -74,8 +71,7 @@ class BenchContext:
         """An empty, migrated database installed as the process-wide one for the benchmark's duration."""
         recreate_database(self.postgres.url, name)
         url = self.postgres.url_for(name)
-        with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-            apply_migrations(conn, default_migrations_dir())
+        migrate(url)
         database = Database(lambda: url)
         set_database(database)
         try:

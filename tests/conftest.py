@@ -14,8 +14,8 @@ import psycopg
 import pytest
 
 from chatwoot_integration.db import Database, set_database
-from chatwoot_integration.migrations import apply_migrations, default_migrations_dir
 from chatwoot_integration.observability import SERVICE
+from localdev.migrate import migrate
 from localdev.postgres import PostgresHandle, connect_or_start, drop_database, recreate_database
 from tests.handlers import forget_handler_state
 
@@ -68,8 +68,7 @@ def database_url(postgres_server: PostgresHandle, worker_id: str) -> Iterator[st
     name = f"chatwoot_test_{worker_id}_{os.getpid()}"
     recreate_database(postgres_server.url, name)
     url = postgres_server.url_for(name)
-    with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
-        apply_migrations(conn, default_migrations_dir())
+    migrate(url)
     yield url
     drop_database(postgres_server.url, name)
 

@@ -7,12 +7,11 @@ import os
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from pgserver import _commands
 
 from chatwoot_integration.db import Database, set_database
-from chatwoot_integration.migrations import apply_migrations, default_migrations_dir
+from localdev.migrate import migrate
 from localdev.postgres import PostgresHandle, start_embedded
 
 DEFAULT_SEED = 20260617
@@ -51,8 +50,7 @@ class OwnPostgres:
         self._user = server.system_user
         self._log = server.log
         self._socket_dir = server.get_postmaster_info().socket_dir
-        with psycopg.connect(self.url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
-            apply_migrations(conn, default_migrations_dir())
+        migrate(self.url)
 
     def stop(self) -> None:
         """A fast shutdown: open connections break, new ones are refused until :meth:`start`."""
