@@ -66,7 +66,10 @@ class OwnPostgres:
     def close(self) -> None:
         if self.running:
             self.stop()
-        # A server restarted by hand is not the process pgserver started; the stop above is what ends it.
+        # The stop above ended whichever server runs now. pgserver would still try to stop the process it started
+        # first, which a restart replaced: depending on when that process disappears, it then fails to signal a
+        # process that no longer exists. Nothing is left for it to stop, so it only forgets the server.
+        self._handle.server._postmaster_info = None
         self._handle.stop()
 
 
