@@ -14,15 +14,16 @@ from urllib.parse import urlencode
 import jwt
 
 from chatwoot_integration.api import context
+from chatwoot_integration.chatwoot.models import Agent as RestAgent
 from chatwoot_integration.chatwoot.models import Conversation as RestConversation
 from chatwoot_integration.db import Database
-from chatwoot_integration.models.agent import AgentState
-from chatwoot_integration.models.party import Contact
 from chatwoot_integration.repositories.agents import AgentRepository
 from chatwoot_integration.repositories.parties import PartyRepository
 from chatwoot_integration.services.integrations import ensure_local_integration
 from chatwoot_integration.services.mirror import mirror_conversations, state_from_rest
+from chatwoot_integration.sync.mapping import agent_states, contact_of
 from chatwoot_simulator import Simulator
+from chatwoot_simulator.presenters import rest_agent
 from localdev.apigw import LocalRequest
 from localdev.authorizer import JwtVerifier
 from localdev.invoke import FunctionInvoker
@@ -177,20 +178,8 @@ def mirror_account(db: Database, sim: Simulator, account_id: int) -> None:
     """What the sync does, in its simplest form: agents, inbox members and conversations."""
     with db.transaction() as conn:
         agents = AgentRepository(conn)
-        agents.upsert_from_chatwoot(
-            account_id,
-            [
-                AgentState(
-                    account_id=account_id,
-                    agent_id=a.id,
-                    name=a.name,
-                    email=a.email,
-                    role=a.role,
-                    availability=a.availability,
-                )
-                for a in sim.list_agents(account_id)
-            ],
-        )
+        rest_agents = [RestAgent.model_validate(rest_agent(a)) for a in sim.list_agents(account_id)]
+        agents.upsert_from_chatwoot(account_id, agent_states(account_id, rest_agents))
         for inbox in sim.list_inboxes(account_id):
             agents.replace_inbox_members(account_id, inbox.id, list(inbox.member_ids))
         rest = [
@@ -198,20 +187,8 @@ def mirror_account(db: Database, sim: Simulator, account_id: int) -> None:
             for c in sim.list_conversations(account_id)
         ]
         mirror_conversations(conn, [state_from_rest(account_id, r) for r in rest], actor="sync", mark_synced=True)
-        parties = PartyRepository(conn)
-        for r in rest:
-            sender = r.meta.sender
-            if sender is not None:
-                parties.upsert_contact(
-                    Contact(
-                        account_id=account_id,
-                        contact_id=sender.id,
-                        name=sender.name,
-                        email=sender.email,
-                        phone_number=sender.phone_number,
-                        identifier=sender.identifier,
-                    )
-                )
+        contacts = [contact_of(account_id, r) for r in rest]
+        PartyRepository(conn).upsert_contacts([c for c in contacts if c is not None])
 
 
 def iter_pages(client: ApiClient, path: str, query: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
