@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from localdev.template_routes import load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -38,32 +39,9 @@ PRIVATE_API_ROUTES = {
 PUBLIC_API_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs")}
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """Reads CloudFormation short-form tags (!Ref, !Sub, !GetAtt, ...) as their long-form mappings."""
-
-
-def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
-
-
 @cache
 def _template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(TEMPLATE_PATH.read_text(), Loader=_CloudFormationLoader)  # noqa: S506
-    return loaded
+    return load_template(TEMPLATE_PATH)
 
 
 def _resource(name: str) -> dict[str, Any]:
