@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from chatwoot_integration.config import Settings
 from chatwoot_integration.db import Database, set_database
 from chatwoot_integration.observability import SERVICE
 from localdev.migrate import migrate
@@ -47,6 +48,23 @@ def isolated_handlers() -> Iterator[None]:
     os.environ.clear()
     os.environ.update(saved)
     forget_handler_state()
+
+
+# What the handlers read from their environment: their settings and Powertools' (the local runner sets some).
+HANDLER_ENVIRONMENT = (
+    *(name.upper() for name in Settings.model_fields),
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_METRICS_DISABLED",
+)
+
+
+@pytest.fixture
+def handler_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """None of the handlers' variables comes from the developer's shell."""
+    for name in HANDLER_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

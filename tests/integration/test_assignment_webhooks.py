@@ -16,9 +16,8 @@ from tests.unit.ingest.support import LambdaContextStub, http_event
 
 
 @pytest.fixture(autouse=True)
-def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> None:
-    for name in ("INGEST_QUEUE_URL", "SECRETS_BACKEND", "EVENT_BUS_NAME"):
-        monkeypatch.delenv(name, raising=False)
+def local_settings(handler_environment: None, db: Database) -> None:
+    """No ingest queue and secrets in the database, as in ``make run``."""
 
 
 def to_webhook_function(integration_id: int) -> Callable[[WebhookDelivery], int]:

@@ -13,14 +13,9 @@ from localdev.authorizer import issue_token
 from localdev.run import LocalRunner
 from localdev.settings import DEFAULT_JWT_SECRET, LocalSettings
 
-# Variables the runner exports for the handlers; monkeypatch puts each back as it was after the test.
-HANDLER_ENVIRONMENT = ("DATABASE_URL", "PUBLIC_BASE_URL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE")
-
 
 @pytest.fixture
-def runner(runner_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LocalRunner, io.StringIO]]:
-    for name in HANDLER_ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+def runner(runner_database: str, handler_environment: None) -> Iterator[tuple[LocalRunner, io.StringIO]]:
     settings = LocalSettings.from_environ(
         {
             "DATABASE_URL": runner_database,

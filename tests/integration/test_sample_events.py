@@ -37,9 +37,7 @@ def invoke(function: str, sample: str) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> Iterator[None]:
-    for name in ("INGEST_QUEUE_URL", "SECRETS_BACKEND", "EVENT_BUS_NAME"):
-        monkeypatch.delenv(name, raising=False)
+def local_settings(handler_environment: None, monkeypatch: pytest.MonkeyPatch, db: Database) -> Iterator[None]:
     # The sample is signed at a fixed moment; accept its age so the same bytes verify in this test.
     monkeypatch.setenv("WEBHOOK_TOLERANCE_SECONDS", str(20 * 365 * 24 * 3600))
     sim = Simulator(seed=4)

@@ -18,10 +18,8 @@ from tests.unit.sync.support import WEBHOOK_SECRET, agent_differences, converged
 
 
 @pytest.fixture
-def webhook_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def webhook_path(handler_environment: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """The webhook function as ``make run`` has it: no queue, the processor in-process, the local secret store."""
-    for name in ("INGEST_QUEUE_URL", "SECRETS_BACKEND", "EVENT_BUS_NAME"):
-        monkeypatch.delenv(name, raising=False)
     # The simulator signs with its own (manual) clock, months away from the wall clock the function checks.
     monkeypatch.setenv("WEBHOOK_TOLERANCE_SECONDS", str(10 * 365 * 24 * 3600))
 

@@ -16,24 +16,7 @@ from localdev.run import SIMULATOR_INTEGRATION_NAME, runner_from_environ
 from tests.handlers import forget_handler_state
 from tests.unit.sync.support import agent_differences_with, converged_with
 
-HANDLER_ENVIRONMENT = (
-    "DATABASE_URL",
-    "PUBLIC_BASE_URL",
-    "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_METRICS_NAMESPACE",
-    "INGEST_QUEUE_URL",
-    "SECRETS_BACKEND",
-    "EVENT_BUS_NAME",
-    "WEBHOOK_TOLERANCE_SECONDS",
-)
 WAIT = 20  # bound for a webhook to cross the local stack; never a performance assertion
-
-
-@pytest.fixture
-def handler_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """None of the handlers' variables comes from the developer's shell."""
-    for name in HANDLER_ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
 
 
 def environment(database_url: str, state_dir: Path, **extra: str) -> dict[str, str]:

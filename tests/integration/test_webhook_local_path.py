@@ -32,10 +32,8 @@ LEGACY_TOKEN = "legacy-token-Zr8Qp2Lm5Vx9Tb3N"
 
 
 @pytest.fixture(autouse=True)
-def local_settings(monkeypatch: pytest.MonkeyPatch, db: Database) -> None:
+def local_settings(handler_environment: None, db: Database) -> None:
     """No ingest queue and secrets in the database, as in ``make run``; a receiver built from those settings."""
-    for name in ("INGEST_QUEUE_URL", "SECRETS_BACKEND", "EVENT_BUS_NAME"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -16,20 +16,10 @@ from localdev.settings import LocalSettings
 from tests.fixtures.chatwoot_payloads import load_fixture, raw_body, webhook_headers
 
 WEBHOOK_SECRET = "make-run-webhook-secret"
-HANDLER_ENVIRONMENT = (
-    "DATABASE_URL",
-    "PUBLIC_BASE_URL",
-    "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_METRICS_NAMESPACE",
-    "INGEST_QUEUE_URL",
-    "SECRETS_BACKEND",
-)
 
 
 @pytest.fixture
-def runner(runner_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalRunner]:
-    for name in HANDLER_ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+def runner(runner_database: str, handler_environment: None) -> Iterator[LocalRunner]:
     settings = LocalSettings.from_environ(
         {
             "DATABASE_URL": runner_database,
