@@ -21,17 +21,7 @@ from tests.fixtures.chatwoot_payloads import (
     message_payload,
     raw_body,
 )
-from tests.unit.ingest.support import ACCOUNT_ID, SECRET, record
-
-
-@pytest.fixture
-def integration_id(conn: psycopg.Connection) -> int:
-    return create_integration(conn, account_id=ACCOUNT_ID, credentials={"api_token": "t", "webhook_secret": SECRET})
-
-
-@pytest.fixture
-def processor(db: Database) -> DeliveryProcessor:
-    return DeliveryProcessor(db)
+from tests.unit.ingest.support import ACCOUNT_ID, record
 
 
 class OneTransactionOnly(DeliveryProcessor):

@@ -8,7 +8,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from chatwoot_integration.db import Database
 from chatwoot_integration.ingest.mapping import state_from_webhook
 from chatwoot_integration.ingest.process import DeliveryProcessor
 from chatwoot_integration.models.conversation import Conversation
@@ -29,16 +28,6 @@ from tests.fixtures.chatwoot_payloads import (
 from tests.unit.ingest.support import ACCOUNT_ID, SECRET, record
 
 CONVERSATION_ID = 1043
-
-
-@pytest.fixture
-def integration_id(conn: psycopg.Connection) -> int:
-    return create_integration(conn, account_id=ACCOUNT_ID, credentials={"api_token": "t", "webhook_secret": SECRET})
-
-
-@pytest.fixture
-def processor(db: Database) -> DeliveryProcessor:
-    return DeliveryProcessor(db)
 
 
 def conversation(conn: psycopg.Connection, conversation_id: int = CONVERSATION_ID) -> Conversation:

@@ -17,14 +17,8 @@ from chatwoot_integration.repositories.conversations import ConversationReposito
 from chatwoot_integration.repositories.deliveries import DeliveryRepository
 from chatwoot_integration.services.changes import ChangePublisher
 from localdev.replay import ReplayOptions, replay
-from tests.factories import create_integration
 from tests.fixtures.chatwoot_payloads import DEFAULT_UPDATED_AT, conversation_payload
-from tests.unit.ingest.support import ACCOUNT_ID, SECRET, record
-
-
-@pytest.fixture
-def integration_id(conn: psycopg.Connection) -> int:
-    return create_integration(conn, account_id=ACCOUNT_ID, credentials={"api_token": "t", "webhook_secret": SECRET})
+from tests.unit.ingest.support import ACCOUNT_ID, record
 
 
 @pytest.fixture

@@ -36,11 +36,6 @@ def local_settings(handler_environment: None, db: Database) -> None:
     """No ingest queue and secrets in the database, as in ``make run``; a receiver built from those settings."""
 
 
-@pytest.fixture
-def integration_id(conn: psycopg.Connection) -> int:
-    return create_integration(conn, account_id=ACCOUNT_ID, credentials={"api_token": "t", "webhook_secret": SECRET})
-
-
 def post(body: bytes, integration_id: int, *, secret: str = SECRET, delivery_id: str | None = None) -> dict[str, Any]:
     headers = webhook_headers(body, secret, int(time.time()), delivery_id)
     response: dict[str, Any] = webhook_app.lambda_handler(
