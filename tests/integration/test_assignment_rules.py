@@ -146,21 +146,18 @@ def test_balanced_fairness_over_ten_equal_agents(db: Database, chatwoot: tuple[S
     assert max(loads.values()) - min(loads.values()) <= 1
 
 
-def test_balanced_follows_capacity_ratios(db: Database, chatwoot: tuple[Simulator, str]) -> None:
+# Full, and half full: the loads follow the 2/4/8 ratio as they grow.
+@pytest.mark.parametrize(("conversations", "loads"), [(14, [2, 4, 8]), (7, [1, 2, 4])])
+def test_balanced_follows_capacity_ratios(
+    db: Database, chatwoot: tuple[Simulator, str], conversations: int, loads: list[int]
+) -> None:
     sim, url = chatwoot
     office = open_office(db, sim, url, agents=3)
     for agent, capacity in zip(office.agents, (2, 4, 8), strict=True):
         office.set_local(agent, capacity=capacity)
-    for _ in range(14):
+    for _ in range(conversations):
         office.service.assign_best(office.account_id, office.new_conversation(), trigger="created")
-    assert [office.loads()[a] for a in office.agents] == [2, 4, 8]
-    # Half full: the loads follow the 2/4/8 ratio as they grow.
-    office2 = open_office(db, sim, url, agents=3)
-    for agent, capacity in zip(office2.agents, (2, 4, 8), strict=True):
-        office2.set_local(agent, capacity=capacity)
-    for _ in range(7):
-        office2.service.assign_best(office2.account_id, office2.new_conversation(), trigger="created")
-    assert [office2.loads()[a] for a in office2.agents] == [1, 2, 4]
+    assert [office.loads()[a] for a in office.agents] == loads
 
 
 def test_round_robin_gives_the_least_recently_assigned(office: Office) -> None:
