@@ -3,7 +3,6 @@ a resolved one frees room for a waiting one (the backstop)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,6 +11,7 @@ import webhook.app as webhook_app
 from chatwoot_integration.db import Database
 from chatwoot_simulator import Simulator, WebhookDelivery, serve
 from tests.assignment_support import Office, open_office
+from tests.polling import wait_for
 from tests.unit.ingest.support import LambdaContextStub, http_event
 
 
@@ -39,15 +39,6 @@ def office(db: Database) -> Iterator[Office]:
         sim.set_webhook(office.account_id, handler=to_webhook_function(office.integration_id), secret="s")
         yield office
     sim.close()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_a_new_open_conversation_is_assigned_when_its_webhook_arrives(office: Office) -> None:

@@ -4,8 +4,6 @@ webhooks reach the mirror through the local webhook route; Ctrl-C stops all of i
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -14,6 +12,7 @@ import pytest
 from chatwoot_integration.db import Database
 from localdev.run import SIMULATOR_INTEGRATION_NAME, runner_from_environ
 from tests.handlers import forget_handler_state
+from tests.polling import wait_for
 from tests.unit.sync.support import agent_differences_with, converged_with
 
 WAIT = 20  # bound for a webhook to cross the local stack; never a performance assertion
@@ -30,15 +29,6 @@ def environment(database_url: str, state_dir: Path, **extra: str) -> dict[str, s
         "CHATWOOT_SIMULATOR_CONVERSATIONS": "12",
         **extra,
     }
-
-
-def wait_for(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.mark.usefixtures("handler_environment")
@@ -67,7 +57,7 @@ def test_make_run_without_chatwoot_fills_the_mirror_from_the_simulator_and_stops
         contact = sim.create_contact(account_id, "Joana Prado", email="joana@email.example")
         display_id = sim.create_conversation(account_id, inbox.id, contact.id, message="Preciso de ajuda").display_id
 
-        assert wait_for(lambda: _mirrored(database, account_id, display_id))
+        assert wait_for(lambda: _mirrored(database, account_id, display_id), WAIT)
         with database.transaction() as conn:
             integration = conn.execute(
                 "SELECT name, sync_status, base_url FROM integracoes_chatwoot WHERE id = %s",
