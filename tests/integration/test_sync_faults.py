@@ -30,7 +30,7 @@ def test_a_storm_of_429s_is_ridden_out_honouring_retry_after_and_the_mirror_conv
         throttled = sum(count for (route, status), count in _counts(h).items() if status == 429)
         assert item.status == "ok"
         assert throttled > 20
-        assert h.time.slept.count(2.0) == throttled  # every 429 waited exactly its Retry-After
+        assert h.time.sleeps.count(2.0) == throttled  # every 429 waited exactly its Retry-After
         assert converged(h) == []
 
 

@@ -47,6 +47,7 @@ from chatwoot_integration.services.changes import ChangePublisher
 from chatwoot_integration.services.chatwoot_clients import ChatwootClients
 from chatwoot_integration.sync import SyncMode, SyncReport, SyncRequest, SyncService, SyncSettings
 from chatwoot_simulator import ManualClock, Simulator, SimulatorServer, WebhookDelivery, serve
+from tests.fake_time import FakeTime
 from tests.mirror_equality import counter_differences, mirror_differences
 from tests.unit.ingest.support import LambdaContextStub, http_event
 
@@ -141,19 +142,6 @@ class RecordingProcessor(DeliveryProcessor):
         return outcomes
 
 
-class MonotonicTime:
-    """The sync's monotonic clock: it only moves when the Chatwoot client sleeps (backoff, Retry-After)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @dataclass
 class Connected:
     office: Office
@@ -184,7 +172,7 @@ class ConvergenceHarness:
         # The handler module as the function loads it (``functions/`` is on the test path, not a package).
         self._webhook_app = importlib.import_module("webhook.app")
         self._publisher = ChangePublisher(db, None)
-        self.monotonic = MonotonicTime()
+        self.monotonic = FakeTime()  # the sync's clock: it moves only when the Chatwoot client sleeps
         self.http = httpx.Client(event_hooks={"request": []})
         self.clients = ChatwootClients(db, DatabaseSecretStore(db), factory=self._client)
         self.sync_service = SyncService(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from chatwoot_integration.chatwoot import ChatwootClient
+from tests.fake_time import FakeTime
 
 BASE_URL = "https://chatwoot.example.test"
 ACCOUNT_ID = 3
@@ -23,24 +23,6 @@ Responder = httpx.Response | Exception | Callable[[httpx.Request], httpx.Respons
 
 def account_path(suffix: str) -> str:
     return f"/api/v1/accounts/{ACCOUNT_ID}{suffix}"
-
-
-@dataclass
-class FakeTime:
-    """Monotonic clock that only moves when the code sleeps or a scripted response says time passed."""
-
-    now: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class ScriptedChatwoot:

@@ -45,7 +45,7 @@ def make_client(http: httpx.Client, fake_time: FakeTime) -> ClientFactory:
             "http": http,
             "policy": RetryPolicy(),
             "sleep": fake_time.sleep,
-            "clock": fake_time.clock,
+            "clock": fake_time.monotonic,
             "jitter": lambda: 0.5,
             "wall_clock": lambda: WALL_CLOCK,
         }

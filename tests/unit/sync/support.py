@@ -26,29 +26,12 @@ from chatwoot_integration.services.chatwoot_clients import ChatwootClients, Clie
 from chatwoot_integration.sync import SyncService, SyncSettings
 from chatwoot_integration.sync.budget import Deadline
 from chatwoot_simulator import ManualClock, Simulator, SimulatorServer, serve
+from tests.fake_time import FakeTime
 from tests.mirror_equality import agent_differences as mirror_agent_differences
 from tests.mirror_equality import contact_differences, conversation_differences
 
 START = 1_781_690_000.0
 WEBHOOK_SECRET = "whsec-sync-tests"
-
-
-class FakeTime:
-    """A monotonic clock that only moves when slept on or advanced: retries and deadlines without waiting."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

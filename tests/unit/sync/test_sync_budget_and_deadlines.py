@@ -6,7 +6,7 @@ import pytest
 
 from chatwoot_integration.sync.budget import Budget, DeadlineReached
 from chatwoot_integration.sync.runtime import api_deadline, lambda_deadline
-from tests.unit.sync.support import FakeTime
+from tests.fake_time import FakeTime
 
 
 class Context:
