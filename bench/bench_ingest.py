@@ -2,8 +2,9 @@
 
 Measured in one run, on one database:
 
-- ingest: 5,000 mixed signed events (500 conversations, each created, messaged, assigned, answered with a
-  private note, resolved, with the typing and ``contact_updated`` noise Chatwoot sends along). Each event goes
+- ingest: 5,000 mixed signed events, the conversation lives of ``bench/workload.py`` (each created, messaged,
+  assigned, answered with a private note, resolved, thanked and reopened, with the typing and ``contact_updated``
+  noise Chatwoot sends along), 25 in progress at once. Each event goes
   through the webhook function's handler (signature check, enqueue) onto an in-memory queue; every 10 events
   (the SQS batch size of the template) the processor function's handler applies the batch (one transaction for
   the batch, record by record only when one fails). Per-event time = its webhook call + its share of the batch.
@@ -14,9 +15,7 @@ Measured in one run, on one database:
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -29,11 +28,6 @@ from chatwoot_integration.ingest.record import sqs_event
 from chatwoot_integration.secrets import CachedSecrets, DatabaseSecretStore
 from localdev.apigw import LocalLambdaContext
 from tests.fixtures.chatwoot_payloads import (
-    contact_payload,
-    conversation_payload,
-    load_fixture,
-    message_payload,
-    raw_body,
     webhook_headers,
 )
 
@@ -47,11 +41,11 @@ from .harness import (
     percentile,
     quiet,
 )
+from .workload import interleaved_events
 
 EVENTS = 5_000
-CONVERSATIONS = 500
+CONVERSATIONS = 500  # rows the limit's upserts spread over, about as many as the events touch
 BATCH_SIZE = 10
-CONCURRENT_CONVERSATIONS = 25
 WEBHOOK_ONLY_REQUESTS = 3_000
 ACCOUNT_ID = 3
 SECRET = "bench-webhook-secret-5d1f0a"
@@ -62,7 +56,7 @@ BASE = datetime(2026, 6, 17, 10, 0, tzinfo=UTC)
 def run(ctx: BenchContext) -> list[Result]:
     webhook = load_function("webhook")
     processor = load_function("processor")
-    bodies = mixed_events()
+    bodies = list(interleaved_events(EVENTS))
     with ctx.fresh_database("bench_ingest") as database, quiet():
         integration_id = create_integration(database, name="Bench", account_id=ACCOUNT_ID, webhook_secret=SECRET)
         ingest = _ingest(database, webhook, processor, integration_id, bodies)
@@ -86,95 +80,6 @@ def run(ctx: BenchContext) -> list[Result]:
         Result.compared("ingest events/s vs single-row upserts/s", rate, "events/s", limit_rate, ">= 0.5"),
         Result(name="webhook handler alone p99 (verify + enqueue)", value=webhook_alone, unit="ms"),
     ]
-
-
-def mixed_events(conversations: int = CONVERSATIONS, seed: int = 7) -> list[bytes]:
-    """Ten deliveries per conversation, conversations interleaved as if 25 were active at once."""
-    lives = [_conversation_life(1000 + n, 900_000 + n) for n in range(conversations)]
-    rng = random.Random(seed)
-    events: list[bytes] = []
-    active: list[Iterator[bytes]] = []
-    pending = iter(lives)
-    while True:
-        while len(active) < CONCURRENT_CONVERSATIONS:
-            life = next(pending, None)
-            if life is None:
-                break
-            active.append(iter(life))
-        if not active:
-            return events
-        current = rng.choice(active)
-        body = next(current, None)
-        if body is None:
-            active.remove(current)
-        else:
-            events.append(body)
-
-
-def _conversation_life(conversation_id: int, contact_id: int) -> list[bytes]:
-    start = 1781691130 + (conversation_id - 1000) * 7
-    first_message = conversation_id * 10
-
-    def state(step: int, event: str | None, **values: Any) -> dict[str, Any]:
-        return conversation_payload(
-            conversation_id=conversation_id,
-            contact_id=contact_id,
-            event=event,
-            updated_at=start + step + 0.123456,
-            last_activity_at=start + min(step, 3),
-            messages=[],
-            **values,
-        )
-
-    def iso(offset: int) -> str:
-        return (datetime.fromtimestamp(start + offset, UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-    typing = load_fixture("conversation_typing_on")
-    typing["conversation"] = state(1, None)
-    noise = contact_payload(
-        contact_id=contact_id,
-        event="contact_updated",
-        changed_attributes=[{"last_activity_at": {"previous_value": iso(0), "current_value": iso(1)}}],
-    )
-    assigned: dict[str, Any] = {"assignee_id": 21, "labels": ["billing"]}
-    bodies = [
-        state(0, "conversation_created", waiting_since=start),
-        message_payload(
-            conversation_id=conversation_id, message_id=first_message, created_at=iso(1), conversation=state(1, None)
-        ),
-        noise,
-        typing,
-        state(2, "conversation_updated", **assigned),
-        message_payload(
-            conversation_id=conversation_id,
-            message_id=first_message + 1,
-            message_type="outgoing",
-            sender="user",
-            content="We are looking into it.",
-            created_at=iso(3),
-            conversation=state(3, None, **assigned),
-        ),
-        message_payload(
-            conversation_id=conversation_id,
-            message_id=first_message + 2,
-            message_type="outgoing",
-            sender="user",
-            private=True,
-            content="Refund ticket opened.",
-            created_at=iso(3),
-            conversation=state(3, None, **assigned),
-        ),
-        state(4, "conversation_status_changed", status="resolved", **assigned),
-        state(4, "conversation_updated", status="resolved", **assigned),
-        message_payload(
-            conversation_id=conversation_id,
-            message_id=first_message + 3,
-            content="Thanks!",
-            created_at=iso(5),
-            conversation=state(5, None, status="resolved", **assigned),
-        ),
-    ]
-    return [raw_body(body) for body in bodies]
 
 
 @dataclass

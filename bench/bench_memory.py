@@ -2,10 +2,10 @@
 
 One process plays one Lambda container: the processor function's handler (``functions/processor/app.py``, so
 ``handle_sqs_batch``, the ``DeliveryProcessor`` and the per-invocation metric flush, exactly as deployed) gets SQS
-events of 10 records (the template's batch size) against one database. The events are ten-step conversation lives
-(created, first message, the ``contact_updated`` and typing noise Chatwoot sends along, assignment, reply, private
-note, resolution, a follow-up that reopens), 25 conversations interleaved, built one batch at a time so the
-benchmark itself holds nothing that grows.
+events of 10 records (the template's batch size) against one database. The events are the conversation lives of
+``bench/workload.py`` (created, first message, the ``contact_updated`` and typing noise Chatwoot sends along,
+assignment, reply, private note, resolution, a follow-up that reopens), 25 conversations interleaved, built one
+batch at a time so the benchmark itself holds nothing that grows.
 
 Resident memory (RSS) is sampled every 5,000 events, after a garbage collection (so a sample shows what is
 retained, not garbage waiting for the next cycle). Reported: RSS after the first 5,000 events (warm-up: imports,
@@ -23,29 +23,24 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import ModuleType
-from typing import Any
 
 import psutil
 
 from chatwoot_integration.ingest.record import IngestRecord, sqs_event
 from localdev.apigw import LocalLambdaContext
-from tests.fixtures.chatwoot_payloads import contact_payload, conversation_payload, message_payload, raw_body
 
 from .harness import BenchContext, Result, create_integration, delivery_outcomes, load_function, quiet
+from .workload import START, interleaved_events
 
 EVENTS = 50_000
 WARM_UP_EVENTS = 5_000
 SAMPLE_EVERY = 5_000
 BATCH_SIZE = 10
-ACTIVE_CONVERSATIONS = 25
-EVENTS_PER_CONVERSATION = 10
 GROWTH_LIMIT_MB_PER_10K = 2.0
 ACCOUNT_ID = 3  # the account of the payload builders
-START = 1_781_691_000
 MB = 1024 * 1024
 SECRET = "bench-memory-secret"
 
@@ -128,84 +123,3 @@ def _record(integration_id: int, n: int, body: bytes) -> IngestRecord:
         received_at=datetime.fromtimestamp(START + n, UTC),
         body=body,
     )
-
-
-def interleaved_events(total: int) -> Iterator[bytes]:
-    """``total`` bodies: conversation lives, ``ACTIVE_CONVERSATIONS`` of them in progress at any time, each built
-    when it starts (so only the active ones are held)."""
-    active: list[Iterator[bytes]] = []
-    next_conversation = 1
-    produced = 0
-    turn = 0
-    while produced < total:
-        while len(active) < ACTIVE_CONVERSATIONS:
-            active.append(iter(conversation_life(next_conversation)))
-            next_conversation += 1
-        # A fixed stride over the active lives interleaves them without a random generator.
-        turn = (turn + 7) % len(active)
-        body = next(active[turn], None)
-        if body is None:
-            active.pop(turn)
-            continue
-        produced += 1
-        yield body
-
-
-def conversation_life(conversation_id: int) -> list[bytes]:
-    """The ten deliveries Chatwoot sends over one short conversation, with its own ids and times."""
-    start = START + conversation_id * 30
-    contact_id = 500_000 + conversation_id
-    first_message = conversation_id * EVENTS_PER_CONVERSATION
-    agent = 21 + conversation_id % 5
-
-    def state(step: int, event: str | None, **values: Any) -> dict[str, Any]:
-        return conversation_payload(
-            conversation_id=conversation_id,
-            contact_id=contact_id,
-            event=event,
-            updated_at=start + step + 0.25,
-            last_activity_at=start + step,
-            messages=[],
-            **values,
-        )
-
-    def at(offset: int) -> datetime:
-        return datetime.fromtimestamp(start + offset, UTC)
-
-    def message(offset: int, n: int, **values: Any) -> bytes:
-        return raw_body(
-            message_payload(
-                conversation_id=conversation_id,
-                message_id=first_message + n,
-                created_at=at(offset),
-                conversation=state(offset, None, **values.pop("conversation_values", {})),
-                **values,
-            )
-        )
-
-    assigned: dict[str, Any] = {"assignee_id": agent, "labels": ["trabalhista"]}
-    noise = contact_payload(
-        contact_id=contact_id,
-        event="contact_updated",
-        changed_attributes=[{"last_activity_at": {"previous_value": None, "current_value": at(1).isoformat()}}],
-    )
-    return [
-        raw_body(state(0, "conversation_created")),
-        message(1, 0, content=f"Preciso de ajuda com o processo {conversation_id}."),
-        raw_body(noise),
-        raw_body(state(2, "conversation_updated", **assigned)),
-        message(3, 1, message_type="outgoing", sender="user", content="Cuido disso.", conversation_values=assigned),
-        message(
-            4,
-            2,
-            message_type="outgoing",
-            sender="user",
-            private=True,
-            content="Ver procuração.",
-            conversation_values=assigned,
-        ),
-        raw_body(state(5, "conversation_status_changed", status="resolved", **assigned)),
-        raw_body(state(5, "conversation_updated", status="resolved", **assigned)),
-        message(6, 3, content="Obrigado!", conversation_values={"status": "resolved", **assigned}),
-        raw_body(state(7, "conversation_updated", status="open", **assigned)),
-    ]
