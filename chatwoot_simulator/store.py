@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from chatwoot_simulator.state import (
     Account,
@@ -18,6 +18,14 @@ from chatwoot_simulator.state import (
 )
 
 T = TypeVar("T")
+
+
+class _Owned(Protocol):
+    @property
+    def account_id(self) -> int: ...
+
+
+OwnedT = TypeVar("OwnedT", bound=_Owned)
 
 
 @dataclass
@@ -38,28 +46,16 @@ class Store:
         return _get(self.accounts, account_id, "account")
 
     def agent(self, account_id: int, agent_id: int) -> Agent:
-        agent = _get(self.agents, agent_id, "agent")
-        if agent.account_id != account_id:
-            raise NotFoundError(f"agent {agent_id} not found in account {account_id}")
-        return agent
+        return _get_in_account(self.agents, agent_id, "agent", account_id)
 
     def inbox(self, account_id: int, inbox_id: int) -> Inbox:
-        inbox = _get(self.inboxes, inbox_id, "inbox")
-        if inbox.account_id != account_id:
-            raise NotFoundError(f"inbox {inbox_id} not found in account {account_id}")
-        return inbox
+        return _get_in_account(self.inboxes, inbox_id, "inbox", account_id)
 
     def team(self, account_id: int, team_id: int) -> Team:
-        team = _get(self.teams, team_id, "team")
-        if team.account_id != account_id:
-            raise NotFoundError(f"team {team_id} not found in account {account_id}")
-        return team
+        return _get_in_account(self.teams, team_id, "team", account_id)
 
     def contact(self, account_id: int, contact_id: int) -> Contact:
-        contact = _get(self.contacts, contact_id, "contact")
-        if contact.account_id != account_id:
-            raise NotFoundError(f"contact {contact_id} not found in account {account_id}")
-        return contact
+        return _get_in_account(self.contacts, contact_id, "contact", account_id)
 
     def conversation(self, account_id: int, display_id: int) -> Conversation:
         pk = self.display_index.get((account_id, display_id))
@@ -79,3 +75,11 @@ def _get(table: dict[int, T], key: int, kind: str) -> T:
         return table[key]
     except KeyError:
         raise NotFoundError(f"{kind} {key} not found") from None
+
+
+def _get_in_account(table: dict[int, OwnedT], key: int, kind: str, account_id: int) -> OwnedT:
+    """Another account's record is as unknown as a missing one, as in Chatwoot (its queries are account-scoped)."""
+    record = _get(table, key, kind)
+    if record.account_id != account_id:
+        raise NotFoundError(f"{kind} {key} not found in account {account_id}")
+    return record
