@@ -10,10 +10,10 @@ import pytest
 from chatwoot_integration.chatwoot.models import Conversation as RestConversation
 from chatwoot_integration.ingest.mapping import (
     IncompleteConversation,
-    contact_from_webhook,
     message_from_webhook,
     state_from_webhook,
 )
+from chatwoot_integration.models.party import Contact
 from chatwoot_integration.services.mirror import state_from_rest
 from chatwoot_integration.webhooks.payloads import ConversationData, MessageCreated, parse_webhook
 from tests.fixtures.chatwoot_payloads import conversation_payload, load_fixture, message_payload
@@ -98,7 +98,7 @@ def test_the_conversations_contact_keeps_its_identifying_fields() -> None:
     sender = webhook_conversation(body).meta.sender
     assert sender is not None
 
-    contact = contact_from_webhook(3, sender)
+    contact = Contact.from_chatwoot(3, sender)
 
     assert contact.model_dump() == {
         "account_id": 3,

@@ -7,9 +7,8 @@ field for field, so a webhook and the scheduled sync write identical rows for th
 from __future__ import annotations
 
 from ..models.conversation import ConversationState
-from ..models.party import Contact
 from ..repositories.messages import MessageRecord
-from ..webhooks.payloads import ContactData, ConversationData, NormalizedMessage
+from ..webhooks.payloads import ConversationData, NormalizedMessage
 
 
 class IncompleteConversation(ValueError):
@@ -50,18 +49,6 @@ def state_from_webhook(account_id: int, conversation: ConversationData) -> Conve
         first_reply_created_at=conversation.first_reply_created_at,
         chatwoot_created_at=created_at,
         chatwoot_updated_at=conversation.updated_at,
-    )
-
-
-def contact_from_webhook(account_id: int, contact: ContactData) -> Contact:
-    """The fields kept for linking a contact to the platform's parties."""
-    return Contact(
-        account_id=account_id,
-        contact_id=contact.id,
-        name=contact.name,
-        email=contact.email,
-        phone_number=contact.phone_number,
-        identifier=contact.identifier,
     )
 
 

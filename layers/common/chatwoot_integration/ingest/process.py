@@ -62,7 +62,7 @@ from ..webhooks.payloads import (
     parse_webhook,
 )
 from . import telemetry
-from .mapping import IncompleteConversation, contact_from_webhook, message_from_webhook, state_from_webhook
+from .mapping import IncompleteConversation, message_from_webhook, state_from_webhook
 from .record import IngestRecord
 
 ACTOR = "chatwoot"
@@ -408,7 +408,7 @@ def _rows_of(event: WebhookEvent, integration: Integration) -> Verdict:
             return Verdict(
                 status="applied",
                 state=state_from_webhook(account_id, event),
-                contact=contact_from_webhook(account_id, contact) if contact is not None else None,
+                contact=Contact.from_chatwoot(account_id, contact) if contact is not None else None,
             )
         case MessageCreated() | MessageUpdated():
             contact = event.contact
@@ -423,13 +423,13 @@ def _rows_of(event: WebhookEvent, integration: Integration) -> Verdict:
                 state=state_from_webhook(account_id, event.conversation),
                 message=message,
                 message_is_edit=isinstance(event, MessageUpdated),
-                contact=contact_from_webhook(account_id, contact) if contact is not None else None,
+                contact=Contact.from_chatwoot(account_id, contact) if contact is not None else None,
             )
         case ContactCreated() | ContactUpdated():
             # A creation is the contact's first version: anything already stored is as new or newer.
             return Verdict(
                 status="applied",
-                contact=contact_from_webhook(account_id, event),
+                contact=Contact.from_chatwoot(account_id, event),
                 contact_overwrites=isinstance(event, ContactUpdated),
             )
     return Verdict(status="ignored", reason="not_mirrored")

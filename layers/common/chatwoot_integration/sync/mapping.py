@@ -39,14 +39,7 @@ def contact_of(account_id: int, conversation: Conversation) -> Contact | None:
     sender = conversation.meta.sender
     if sender is None:
         return None
-    return Contact(
-        account_id=account_id,
-        contact_id=sender.id,
-        name=sender.name,
-        email=sender.email,
-        phone_number=sender.phone_number,
-        identifier=sender.identifier,
-    )
+    return Contact.from_chatwoot(account_id, sender)
 
 
 def last_message_id(conversation: Conversation) -> int | None:
