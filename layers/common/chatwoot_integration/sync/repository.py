@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from ..db import Connection
 from ..models.conversation import ConversationState
@@ -21,7 +21,10 @@ from ..models.party import Contact
 from ..repositories._sql import to_json
 from ..repositories.conversations import STATE_COLUMNS, STATE_TYPES
 
-_STATES = TypeAdapter(list[ConversationState])
+# Built on first use, like every schema of the layer: the sync's cold start does not pay for it.
+_STATES: TypeAdapter[list[ConversationState]] = TypeAdapter(
+    list[ConversationState], config=ConfigDict(defer_build=True)
+)
 
 
 # Per conversation of a batch: whether the mirror holds it, who deleted it, the version it holds, the message
