@@ -27,14 +27,9 @@ from chatwoot_simulator.state import (
     Team,
 )
 from chatwoot_simulator.traffic import DemoData, TrafficGenerator, seed_demo
-from chatwoot_simulator.webhooks import (
-    DeliveryRecord,
-    WebhookDelivery,
-    WebhookDispatcher,
-    WebhookFaults,
-    WebhookStats,
-    sign,
-)
+from chatwoot_simulator.webhook_signing import sign
+from chatwoot_simulator.webhook_types import DeliveryRecord, WebhookDelivery, WebhookFaults, WebhookStats
+from chatwoot_simulator.webhooks import WebhookDispatcher
 
 __all__ = [
     "Account",

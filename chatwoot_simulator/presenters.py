@@ -1,12 +1,10 @@
-"""JSON shapes exactly as Chatwoot renders them, built from the simulator's records.
+"""REST views exactly as Chatwoot renders them, and the ``push_event_data`` pieces webhooks share.
 
-Two families, and they differ on purpose (see chatwoot.md 1b and 1d):
-
-* REST views (``rest_*``): the jbuilder partials of ``app/views/api/v1``. Conversation timestamps are
-  integers except ``updated_at`` (float); absent assignee/team keys are omitted, not null.
-* Webhook data (``*_webhook_data``): ``Conversations::EventDataPresenter`` and the models'
-  ``webhook_data``. Mixed timestamp types, ``availability_status`` null (no ``Current.account`` in the
-  job), ``messages`` holding at most the last public non-activity message.
+REST views (``rest_*``) are the jbuilder partials of ``app/views/api/v1``: conversation timestamps are
+integers except ``updated_at`` (float); absent assignee/team keys are omitted, not null. The
+``*_push_event_data`` shapes are the models' own, nested in REST views and in webhook payloads alike;
+``in_request`` is what tells them apart (see chatwoot.md 1b and 1d). Webhook payloads themselves are
+built in :mod:`chatwoot_simulator.webhook_data`.
 
 Every function reads the :class:`Store` and must be called with the simulator's lock held.
 """
@@ -49,24 +47,6 @@ def contact_push_event_data(contact: Contact) -> JSON:
     }
 
 
-def contact_webhook_data(store: Store, contact: Contact) -> JSON:
-    """``Contact#webhook_data``: contact events and the contact sender of message events (no ``type``)."""
-    account = store.account(contact.account_id)
-    return {
-        "account": {"id": account.id, "name": account.name},
-        "additional_attributes": dict(contact.additional_attributes),
-        "avatar": "",
-        "custom_attributes": dict(contact.custom_attributes),
-        "email": contact.email,
-        "id": contact.id,
-        "identifier": contact.identifier,
-        "name": contact.name,
-        "phone_number": contact.phone_number,
-        "thumbnail": "",
-        "blocked": contact.blocked,
-    }
-
-
 def user_push_event_data(agent: Agent, *, in_request: bool) -> JSON:
     """``User#push_event_data``. Availability needs ``Current.account``, which only a request sets."""
     return {
@@ -78,11 +58,6 @@ def user_push_event_data(agent: Agent, *, in_request: bool) -> JSON:
         "availability_status": agent.availability if in_request else None,
         "thumbnail": "",
     }
-
-
-def user_webhook_data(agent: Agent) -> JSON:
-    """``User#webhook_data``: the agent sender of message events."""
-    return {"id": agent.id, "name": agent.name, "email": agent.email, "type": "user"}
 
 
 def rest_agent(agent: Agent) -> JSON:
@@ -277,37 +252,11 @@ def rest_message(store: Store, message: Message) -> JSON:
     return data
 
 
-def message_webhook_data(store: Store, message: Message, *, include_account: bool) -> JSON:
-    """``Message#webhook_data``: string ``message_type``, ISO ``created_at``, full conversation inside."""
-    account = store.account(message.account_id)
-    conversation = store.conversations[message.conversation_pk]
-    inbox = store.inboxes[message.inbox_id]
-    sender: JSON | None = None
-    if message.sender_type == "Contact" and message.sender_id in store.contacts:
-        sender = contact_webhook_data(store, store.contacts[message.sender_id])
-    elif message.sender_type == "User" and message.sender_id in store.agents:
-        sender = user_webhook_data(store.agents[message.sender_id])
-    return {
-        "account": {"id": account.id, "name": account.name},
-        "additional_attributes": dict(message.additional_attributes),
-        "content_attributes": dict(message.content_attributes),
-        "content_type": message.content_type,
-        "content": message.content,
-        "conversation": conversation_webhook_data(store, conversation, include_account=include_account),
-        "created_at": to_iso(message.created_at),
-        "id": message.id,
-        "inbox": {"id": inbox.id, "name": inbox.name},
-        "message_type": message.message_type,
-        "private": message.private,
-        "sender": sender,
-        "source_id": message.source_id,
-    }
-
-
 # ---------------------------------------------------------------- conversations
 
 
-def _last_message(store: Store, conversation: Conversation, *, public_chat_only: bool) -> Message | None:
+def last_message(store: Store, conversation: Conversation, *, public_chat_only: bool) -> Message | None:
+    """The latest message that is not an activity (and, with ``public_chat_only``, not a private note)."""
     for message_id in reversed(conversation.message_ids):
         message = store.messages[message_id]
         if message.message_type == "activity":
@@ -333,7 +282,7 @@ def rest_conversation(store: Store, conversation: Conversation, *, viewer_id: in
 
     # The list shows the very last message of any kind; the preview skips activity messages only.
     last_any = store.messages[conversation.message_ids[-1]] if conversation.message_ids else None
-    last_non_activity = _last_message(store, conversation, public_chat_only=False)
+    last_non_activity = last_message(store, conversation, public_chat_only=False)
     return {
         "meta": meta,
         "id": conversation.display_id,
@@ -364,56 +313,3 @@ def rest_conversation(store: Store, conversation: Conversation, *, viewer_id: in
         "waiting_since": to_unix(conversation.waiting_since),
         "sla_policy_id": None,
     }
-
-
-def conversation_webhook_data(store: Store, conversation: Conversation, *, include_account: bool) -> JSON:
-    """``Conversation#webhook_data`` (push_data + account), keys in Chatwoot's order."""
-    contact = store.contacts[conversation.contact_id]
-    inbox = store.inboxes[conversation.inbox_id]
-    contact_inbox = store.contact_inboxes[conversation.contact_inbox_id]
-    last_chat = _last_message(store, conversation, public_chat_only=True)
-    assignee = store.agents.get(conversation.assignee_id) if conversation.assignee_id is not None else None
-    team = store.teams.get(conversation.team_id) if conversation.team_id is not None else None
-    data: JSON = {
-        "additional_attributes": dict(conversation.additional_attributes),
-        "can_reply": True,
-        "channel": inbox.channel_type,
-        "contact_inbox": {
-            "id": contact_inbox.id,
-            "contact_id": contact_inbox.contact_id,
-            "inbox_id": contact_inbox.inbox_id,
-            "source_id": contact_inbox.source_id,
-            "created_at": to_iso(contact_inbox.created_at),
-            "updated_at": to_iso(contact_inbox.updated_at),
-            "hmac_verified": contact_inbox.hmac_verified,
-            "pubsub_token": contact_inbox.pubsub_token,
-        },
-        "id": conversation.display_id,
-        "inbox_id": conversation.inbox_id,
-        "messages": [message_push_event_data(store, last_chat, in_request=False)] if last_chat else [],
-        "labels": list(conversation.labels),
-        "meta": {
-            "sender": contact_push_event_data(contact),
-            "assignee": user_push_event_data(assignee, in_request=False) if assignee else None,
-            "assignee_type": "User" if assignee else None,
-            "team": {"id": team.id, "name": team.name} if team else None,
-            "hmac_verified": contact_inbox.hmac_verified,
-        },
-        "status": conversation.status,
-        "custom_attributes": dict(conversation.custom_attributes),
-        "snoozed_until": to_iso(conversation.snoozed_until),
-        "unread_count": unread_count(store, conversation),
-        "first_reply_created_at": to_iso(conversation.first_reply_created_at),
-        "priority": conversation.priority,
-        "waiting_since": to_unix(conversation.waiting_since),
-        "agent_last_seen_at": to_unix(conversation.agent_last_seen_at),
-        "contact_last_seen_at": to_unix(conversation.contact_last_seen_at),
-        "last_activity_at": to_unix(conversation.last_activity_at),
-        "timestamp": to_unix(conversation.last_activity_at),
-        "created_at": to_unix(conversation.created_at),
-        "updated_at": conversation.updated_at,
-    }
-    if include_account:
-        account = store.account(conversation.account_id)
-        data["account"] = {"id": account.id, "name": account.name}
-    return data

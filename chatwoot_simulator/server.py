@@ -6,7 +6,8 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from chatwoot_simulator.rest import RestApi, RestResponse, error_response
+from chatwoot_simulator.rest import RestApi
+from chatwoot_simulator.rest_responses import RestResponse, error_response
 from chatwoot_simulator.simulator import Simulator
 
 logger = logging.getLogger("chatwoot_simulator.server")
