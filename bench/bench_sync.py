@@ -33,7 +33,8 @@ from chatwoot_integration.repositories.integrations import IntegrationRepository
 from chatwoot_integration.secrets import DatabaseSecretStore
 from chatwoot_integration.services.changes import ChangePublisher
 from chatwoot_integration.services.chatwoot_clients import ChatwootClients, default_client_factory
-from chatwoot_integration.sync import IntegrationSyncReport, SyncRequest, SyncService
+from chatwoot_integration.sync.models import IntegrationSyncReport, SyncRequest
+from chatwoot_integration.sync.service import SyncService
 from chatwoot_simulator import Simulator, seed_demo, serve
 
 from .harness import BenchContext, Result, quiet

@@ -20,8 +20,9 @@ from typing import TextIO
 
 from pydantic import BaseModel, Field
 
-from chatwoot_integration.db import Database
-from chatwoot_integration.ingest.process import DeliveryProcessor, DeliveryResult
+from chatwoot_integration.bootstrap import Components
+from chatwoot_integration.config import Settings
+from chatwoot_integration.ingest.processor import DeliveryResult
 
 from .migrate import open_local_database
 from .settings import LocalSettings
@@ -32,9 +33,9 @@ class ReplayOptions(BaseModel):
     limit: int = Field(default=500, ge=1, le=100_000)
 
 
-def replay(database: Database, options: ReplayOptions, out: TextIO) -> list[DeliveryResult]:
+def replay(components: Components, options: ReplayOptions, out: TextIO) -> list[DeliveryResult]:
     """Reprocess recorded failures and print one line per delivery and a summary."""
-    results = DeliveryProcessor(database).replay_failed(integration_id=options.integration_id, limit=options.limit)
+    results = components.processor.replay_failed(integration_id=options.integration_id, limit=options.limit)
     for result in results:
         reason = f" ({result.reason})" if result.reason else ""
         print(
@@ -60,12 +61,11 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     env = dict(os.environ) if environ is None else environ
     options = parse_options(sys.argv[1:] if argv is None else argv, env)
     local = open_local_database(LocalSettings.from_environ(env))
-    url = local.url
-    database = Database(lambda: url)
+    components = Components(Settings(database_url=local.url))
     try:
-        results = replay(database, options, sys.stdout)
+        results = replay(components, options, sys.stdout)
     finally:
-        database.close()
+        components.close()
         local.close()
     return 1 if any(result.status == "failed" for result in results) else 0
 

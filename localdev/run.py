@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import Field
 
-from chatwoot_integration.config import get_settings
-from chatwoot_integration.db import Database, set_database
+from chatwoot_integration.bootstrap import Components, bootstrap
+from chatwoot_integration.db import Database
 from chatwoot_simulator import Simulator, SimulatorServer, TrafficGenerator, seed_demo, serve
 
 from .authorizer import JwtVerifier
@@ -36,7 +36,8 @@ from .settings import LocalSettings
 from .template_routes import LocalTemplate, read_template
 
 if TYPE_CHECKING:
-    from chatwoot_integration.api.schemas import IntegrationView
+    from chatwoot_integration.models.integration import IntegrationView
+    from chatwoot_integration.services.integrations import IntegrationService
 
 log = logging.getLogger("localdev")
 
@@ -115,7 +116,7 @@ class SyncScheduler:
             self._stop.wait(self._interval)
 
 
-def connect_chatwoot(database: Database, settings: LocalSettings, public_base_url: str, out: TextIO) -> None:
+def connect_chatwoot(service: IntegrationService, settings: LocalSettings, out: TextIO) -> None:
     """Create or update the integration for the Chatwoot account in CHATWOOT_*, and print its webhook URL."""
     chatwoot = settings.chatwoot
     if chatwoot is None:
@@ -125,21 +126,15 @@ def connect_chatwoot(database: Database, settings: LocalSettings, public_base_ur
             file=out,
         )
         return
-    try:
-        # Imported only when an account is to be connected; the runner works without the service.
-        from chatwoot_integration.services.integrations import ensure_local_integration  # noqa: PLC0415
-    except ImportError as exc:
-        log.debug("integration service import failed: %s", exc)
-        print("Chatwoot: the integration service is not available yet; account not connected", file=out)
-        return
+    from chatwoot_integration.services.integrations import ensure_local_integration  # noqa: PLC0415
+
     try:
         integration = ensure_local_integration(
-            database,
+            service,
             base_url=chatwoot.base_url,
             account_id=chatwoot.account_id,
             api_token=chatwoot.api_token,
             webhook_secret=chatwoot.webhook_secret,
-            public_base_url=public_base_url,
         )
     except Exception:
         log.exception("connecting Chatwoot account %s failed", chatwoot.account_id)
@@ -169,9 +164,7 @@ class LocalChatwoot:
         self.simulator.close()  # its background webhook sender
 
 
-def start_simulator(
-    database: Database, public_base_url: str, *, rate_per_minute: float, conversations: int
-) -> LocalChatwoot | None:
+def start_simulator(service: IntegrationService, *, rate_per_minute: float, conversations: int) -> LocalChatwoot | None:
     """Start the simulator with a seeded law office, connect it as an integration whose webhooks it signs and
     posts to the local webhook route, and start its traffic. None when its account id is taken by a real one."""
     simulator = Simulator(delivery="async", seed=SIMULATOR_SEED)
@@ -179,9 +172,7 @@ def start_simulator(
     try:
         demo = seed_demo(simulator, conversations=conversations, seed=SIMULATOR_SEED)
         webhook_secret = secrets.token_urlsafe(24)
-        integration = _connect_simulator(
-            database, server.url, demo.account_id, demo.api_token, webhook_secret, public_base_url
-        )
+        integration = _connect_simulator(service, server.url, demo.account_id, demo.api_token, webhook_secret)
         if integration is None:
             server.shutdown()
             simulator.close()
@@ -206,18 +197,12 @@ def start_simulator(
 
 
 def _connect_simulator(
-    database: Database, base_url: str, account_id: int, api_token: str, webhook_secret: str, public_base_url: str
+    service: IntegrationService, base_url: str, account_id: int, api_token: str, webhook_secret: str
 ) -> IntegrationView | None:
-    from chatwoot_integration.api.schemas import IntegrationChanges  # noqa: PLC0415
-    from chatwoot_integration.repositories.integrations import IntegrationRepository  # noqa: PLC0415
-    from chatwoot_integration.secrets import DatabaseSecretStore  # noqa: PLC0415
-    from chatwoot_integration.services.integrations import (  # noqa: PLC0415
-        IntegrationService,
-        ensure_local_integration,
-    )
+    from chatwoot_integration.models.integration import IntegrationChanges  # noqa: PLC0415
+    from chatwoot_integration.services.integrations import ensure_local_integration  # noqa: PLC0415
 
-    with database.transaction() as conn:
-        existing = IntegrationRepository(conn).get_by_account(account_id)
+    existing = service.find_by_account(account_id)
     if existing is not None and existing.name != SIMULATOR_INTEGRATION_NAME:
         log.warning(
             "account %s is connected to another Chatwoot; the simulator is not connected (CHATWOOT_SIMULATOR=0 "
@@ -228,16 +213,14 @@ def _connect_simulator(
     if existing is not None:
         # The previous run's simulator is gone with its data; a mirror of it (messages with ids the new one
         # reuses, catch-up marks) would only disagree with the new one.
-        service = IntegrationService(database, DatabaseSecretStore(database), public_base_url)
         service.update(existing.id, IntegrationChanges(active=False), actor="local-runner")
         service.delete(existing.id, actor="local-runner")
     return ensure_local_integration(
-        database,
+        service,
         base_url=base_url,
         account_id=account_id,
         api_token=api_token,
         webhook_secret=webhook_secret,
-        public_base_url=public_base_url,
         name=SIMULATOR_INTEGRATION_NAME,
     )
 
@@ -255,6 +238,7 @@ class LocalRunner:
         self._server: LocalApiServer | None = None
         self._scheduler: SyncScheduler | None = None
         self._chatwoot: LocalChatwoot | None = None
+        self._components: Components = bootstrap()
 
     @property
     def chatwoot(self) -> LocalChatwoot | None:
@@ -279,14 +263,17 @@ class LocalRunner:
         _export_handler_environment(self._local_db.url, public_base_url)
         url = self._local_db.url
         self._database = Database(lambda: url)
-        set_database(self._database)
+        # The handlers' graph (they run in this process) reads its settings from the environment set above and
+        # shares this database.
+        self._components = bootstrap()
+        self._components.configure(database=self._database)
 
         self._preload(template)
         self._server.start()
         if self._simulate:
-            self._start_simulator(template, public_base_url)
+            self._start_simulator(template)
         else:
-            connect_chatwoot(self._database, self.settings, public_base_url, self._out)
+            connect_chatwoot(self._components.integrations, self.settings, self._out)
         self._start_sync(template)
         self._print_banner()
 
@@ -306,7 +293,7 @@ class LocalRunner:
             self._invoker.close()
             self._invoker = None
         if self._database is not None:
-            set_database(None)
+            self._components.configure()
             self._database.close()
             self._database = None
         if self._local_db is not None:
@@ -321,13 +308,13 @@ class LocalRunner:
             except Exception:
                 log.exception("%s failed to initialise; its routes will answer 500", function_id)
 
-    def _start_simulator(self, template: LocalTemplate, public_base_url: str) -> None:
-        assert self._database is not None and self._invoker is not None
+    def _start_simulator(self, template: LocalTemplate) -> None:
+        assert self._invoker is not None
         settings = self.settings
         rate = settings.chatwoot_simulator_rate if isinstance(settings, RunSettings) else 12.0
         conversations = settings.chatwoot_simulator_conversations if isinstance(settings, RunSettings) else 36
         self._chatwoot = start_simulator(
-            self._database, public_base_url, rate_per_minute=rate, conversations=conversations
+            self._components.integrations, rate_per_minute=rate, conversations=conversations
         )
         if self._chatwoot is None or SYNC_FUNCTION not in template.functions:
             return
@@ -403,7 +390,6 @@ def _export_handler_environment(database_url: str, public_base_url: str) -> None
     # and metrics are not printed (set POWERTOOLS_LOG_LEVEL=INFO or POWERTOOLS_METRICS_DISABLED=false to see them).
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    get_settings.cache_clear()
 
 
 def runner_from_environ(environ: Mapping[str, str] | None = None, out: TextIO = sys.stdout) -> LocalRunner:

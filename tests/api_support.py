@@ -13,15 +13,13 @@ from urllib.parse import urlencode
 
 import jwt
 
-from chatwoot_integration.api import context
 from chatwoot_integration.chatwoot.models import Agent as RestAgent
 from chatwoot_integration.chatwoot.models import Conversation as RestConversation
 from chatwoot_integration.db import Database
-from chatwoot_integration.repositories.agents import AgentRepository
-from chatwoot_integration.repositories.parties import PartyRepository
+from chatwoot_integration.mapping import agent_states, conversation_contact, conversation_state
 from chatwoot_integration.services.integrations import ensure_local_integration
-from chatwoot_integration.services.mirror import mirror_conversations, state_from_rest
-from chatwoot_integration.sync.mapping import agent_states, contact_of
+from chatwoot_integration.services.mirror import mirror_conversations
+from chatwoot_integration.uow import UnitOfWork
 from chatwoot_simulator import Simulator
 from chatwoot_simulator.presenters import rest_agent
 from localdev.apigw import LocalRequest
@@ -29,6 +27,7 @@ from localdev.authorizer import JwtVerifier
 from localdev.invoke import FunctionInvoker
 from localdev.server import LocalGateway
 from localdev.template_routes import read_template
+from tests.graph import graph
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
@@ -154,15 +153,13 @@ def connect_world(db: Database, sim: Simulator, url: str, *, conversations: int 
         )
         ids.append(conversation.display_id)
     integration = ensure_local_integration(
-        db,
+        graph(db).integrations,
         base_url=url,
         account_id=account.id,
         api_token=account.api_token,
         webhook_secret="whsec-test",
-        public_base_url="http://127.0.0.1:3000",
     )
     mirror_account(db, sim, account.id)
-    context.reset()
     return World(
         sim=sim,
         url=url,
@@ -176,8 +173,8 @@ def connect_world(db: Database, sim: Simulator, url: str, *, conversations: int 
 
 def mirror_account(db: Database, sim: Simulator, account_id: int) -> None:
     """What the sync does, in its simplest form: agents, inbox members and conversations."""
-    with db.transaction() as conn:
-        agents = AgentRepository(conn)
+    with UnitOfWork(db) as uow:
+        agents = uow.agents
         rest_agents = [RestAgent.model_validate(rest_agent(a)) for a in sim.list_agents(account_id)]
         agents.upsert_from_chatwoot(account_id, agent_states(account_id, rest_agents))
         for inbox in sim.list_inboxes(account_id):
@@ -186,9 +183,9 @@ def mirror_account(db: Database, sim: Simulator, account_id: int) -> None:
             RestConversation.model_validate(sim.rest_conversation(account_id, c.display_id))
             for c in sim.list_conversations(account_id)
         ]
-        mirror_conversations(conn, [state_from_rest(account_id, r) for r in rest], actor="sync", mark_synced=True)
-        contacts = [contact_of(account_id, r) for r in rest]
-        PartyRepository(conn).upsert_contacts([c for c in contacts if c is not None])
+        mirror_conversations(uow, [conversation_state(account_id, r) for r in rest], actor="sync", mark_synced=True)
+        contacts = [conversation_contact(account_id, r) for r in rest]
+        uow.parties.upsert_contacts([c for c in contacts if c is not None])
 
 
 def iter_pages(client: ApiClient, path: str, query: Mapping[str, Any]) -> Iterator[dict[str, Any]]:

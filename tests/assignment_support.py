@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chatwoot_integration.api.schemas import AssignmentPolicyPatch, IntegrationChanges
 from chatwoot_integration.chatwoot.models import Conversation as RestConversation
 from chatwoot_integration.db import Database
-from chatwoot_integration.secrets import DatabaseSecretStore
+from chatwoot_integration.mapping import conversation_state
+from chatwoot_integration.models.integration import AssignmentPolicyPatch, IntegrationChanges
 from chatwoot_integration.services.assignment import AssignmentService
 from chatwoot_integration.services.chatwoot_clients import ChatwootClients
-from chatwoot_integration.services.integrations import IntegrationService, ensure_local_integration
-from chatwoot_integration.services.mirror import mirror_conversations, state_from_rest
+from chatwoot_integration.services.integrations import ensure_local_integration
+from chatwoot_integration.services.mirror import mirror_conversations
+from chatwoot_integration.uow import UnitOfWork
 from chatwoot_simulator import Simulator
 from tests.api_support import mirror_account
+from tests.graph import graph
 
 
 @dataclass
@@ -29,7 +31,7 @@ class Office:
     service: AssignmentService
 
     def set_policy(self, **policy: Any) -> None:
-        IntegrationService(self.db, DatabaseSecretStore(self.db), "http://127.0.0.1:3000").update(
+        graph(self.db).integrations.update(
             self.integration_id, IntegrationChanges(assignment_policy=AssignmentPolicyPatch(**policy)), actor="test"
         )
 
@@ -56,13 +58,13 @@ class Office:
 
     def mirror(self, *display_ids: int) -> None:
         states = [
-            state_from_rest(
+            conversation_state(
                 self.account_id, RestConversation.model_validate(self.sim.rest_conversation(self.account_id, d))
             )
             for d in display_ids
         ]
-        with self.db.transaction() as conn:
-            mirror_conversations(conn, states, actor="chatwoot", mark_synced=False)
+        with UnitOfWork(self.db) as uow:
+            mirror_conversations(uow, states, actor="chatwoot", mark_synced=False)
 
     def waiting_conversations(self, count: int) -> list[int]:
         """``count`` open, unassigned conversations of one client in the office's inbox, mirrored in one batch."""
@@ -108,16 +110,16 @@ def open_office(
     admin = sim.create_agent(account.id, "Admin", role="administrator", availability="offline")
     agent_ids = [sim.create_agent(account.id, f"Agente {n}", availability=availability).id for n in range(agents)]
     inbox = sim.create_inbox(account.id, "WhatsApp", "whatsapp", members=agent_ids)
+    components = graph(db)
     integration = ensure_local_integration(
-        db,
+        components.integrations,
         base_url=url,
         account_id=account.id,
         api_token=admin.access_token,
         webhook_secret="s",
-        public_base_url="http://127.0.0.1:3000",
     )
     mirror_account(db, sim, account.id)
-    clients = ChatwootClients(db, DatabaseSecretStore(db))
+    clients = components.chatwoot
     office = Office(
         sim=sim,
         db=db,
@@ -126,7 +128,7 @@ def open_office(
         inbox_id=inbox.id,
         agents=agent_ids,
         clients=clients,
-        service=AssignmentService(db, clients),
+        service=components.assignment,
     )
     office.set_policy(enabled=True, **policy)
     return office

@@ -13,8 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from chatwoot_integration.bootstrap import bootstrap
 from chatwoot_integration.config import Settings
-from chatwoot_integration.db import Database, set_database
+from chatwoot_integration.db import Database
 from chatwoot_integration.observability import SERVICE
 from localdev.migrate import migrate
 from localdev.postgres import PostgresHandle, connect_or_start, drop_database, recreate_database
@@ -101,13 +102,13 @@ def runner_database(postgres_server: PostgresHandle, worker_id: str) -> str:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    """A clean database for one test, installed as the process-wide database the handlers use."""
+    """A clean database for one test, installed as the database of the handlers' graph."""
     database = Database(lambda: database_url)
     with database.transaction() as conn:
         conn.execute(f"TRUNCATE {', '.join(_DATA_TABLES)} RESTART IDENTITY CASCADE")
-    set_database(database)
+    bootstrap().configure(database=database)
     yield database
-    set_database(None)
+    bootstrap().configure()
     database.close()
 
 

@@ -6,7 +6,6 @@ import psycopg
 import pytest
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest.process import DeliveryProcessor
 from tests.factories import create_integration
 from tests.unit.ingest.support import ACCOUNT_ID, SECRET
 
@@ -18,5 +17,7 @@ def integration_id(conn: psycopg.Connection) -> int:
 
 
 @pytest.fixture
-def processor(db: Database) -> DeliveryProcessor:
+def processor(db: Database) -> DeliveryProcessor:  # noqa: F821
+    from chatwoot_integration.ingest.process import DeliveryProcessor  # noqa: PLC0415
+
     return DeliveryProcessor(db)

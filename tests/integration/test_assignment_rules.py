@@ -10,9 +10,11 @@ import pytest
 from chatwoot_integration.chatwoot.models import Conversation as RestConversation
 from chatwoot_integration.db import Database
 from chatwoot_integration.errors import Conflict
+from chatwoot_integration.mapping import conversation_state
 from chatwoot_integration.models.integration import AssignmentPolicy
 from chatwoot_integration.services.assignment import required_skills
-from chatwoot_integration.services.mirror import mirror_conversations, state_from_rest
+from chatwoot_integration.services.mirror import mirror_conversations
+from chatwoot_integration.uow import UnitOfWork
 from chatwoot_simulator import Simulator, serve
 from tests.assignment_support import Office, open_office
 
@@ -197,9 +199,9 @@ def test_the_echo_of_our_own_assignment_changes_nothing(office: Office) -> None:
     loads = office.loads()
     events_before = office.db.connection().execute("SELECT count(*) AS n FROM eventos_chatwoot").fetchone()
     echo = RestConversation.model_validate(office.sim.rest_conversation(office.account_id, cid))
-    with office.db.transaction() as conn:
+    with UnitOfWork(office.db) as uow:
         outcomes = mirror_conversations(
-            conn, [state_from_rest(office.account_id, echo)], actor="chatwoot", mark_synced=False
+            uow, [conversation_state(office.account_id, echo)], actor="chatwoot", mark_synced=False
         )
     assert office.assignee(cid) == outcome.agent_id
     assert office.loads() == loads

@@ -11,6 +11,8 @@ import psycopg
 import pytest
 from moto import mock_aws
 
+from chatwoot_integration.api.app import database_reachable
+from chatwoot_integration.bootstrap import Components
 from chatwoot_integration.config import Settings
 from chatwoot_integration.db import Database, conninfo_from_settings
 
@@ -53,13 +55,13 @@ def test_a_connection_the_server_dropped_fails_once_and_the_next_call_reconnects
     with database.transaction() as conn:
         assert conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
     assert database.connection() is not victim
-    assert database.ping()
+    assert database_reachable(Components(Settings(), database=database))
     database.close()
 
 
-def test_ping_reports_an_unreachable_database() -> None:
+def test_health_reports_an_unreachable_database() -> None:
     database = Database(lambda: "host=/nonexistent-socket-dir dbname=x connect_timeout=1")
-    assert database.ping() is False
+    assert database_reachable(Components(Settings(), database=database)) is False
 
 
 @pytest.fixture

@@ -12,11 +12,12 @@ import pytest
 from moto import mock_aws
 from pydantic import SecretStr
 
-from chatwoot_integration.api.schemas import AssignmentPolicyPatch, IntegrationChanges, NewIntegration
 from chatwoot_integration.db import Database
 from chatwoot_integration.errors import Conflict, NotFound
+from chatwoot_integration.models.integration import AssignmentPolicyPatch, IntegrationChanges, NewIntegration
 from chatwoot_integration.secrets import DatabaseSecretStore, SecretsManagerStore
 from chatwoot_integration.services.integrations import IntegrationService, ensure_local_integration
+from chatwoot_integration.uow import unit_of_work_factory
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -33,9 +34,13 @@ def new(**overrides: Any) -> NewIntegration:
     return NewIntegration(**values)
 
 
+def local_store(db: Database) -> DatabaseSecretStore:
+    return DatabaseSecretStore(unit_of_work_factory(db))
+
+
 @pytest.fixture
 def service(db: Database) -> IntegrationService:
-    return IntegrationService(db, DatabaseSecretStore(db), "http://127.0.0.1:3000", clock=lambda: NOW)
+    return IntegrationService(unit_of_work_factory(db), local_store(db), "http://127.0.0.1:3000", clock=lambda: NOW)
 
 
 def dumped(view: Any) -> str:
@@ -48,7 +53,7 @@ def test_create_hides_secrets_and_gives_the_webhook_url(service: IntegrationServ
     assert view.has_api_token and view.has_webhook_secret
     assert view.base_url == "https://chat.souza.example"
     assert "tok-123456" not in dumped(view) and "whsec-abcdef" not in dumped(view)
-    secret = DatabaseSecretStore(db).load(view.id)
+    secret = local_store(db).load(view.id)
     assert secret is not None
     assert secret.api_token.get_secret_value() == "tok-123456"
     assert secret.account_id == 7
@@ -68,7 +73,7 @@ def test_rotation_keeps_the_previous_secret_for_the_overlap(service: Integration
         view.id, IntegrationChanges(webhook_secret=SecretStr("whsec-new"), previous_secret_valid_hours=2), actor="a"
     )
     assert rotated.webhook_secret_rotation_until == NOW + timedelta(hours=2)
-    secret = DatabaseSecretStore(db).load(view.id)
+    secret = local_store(db).load(view.id)
     assert secret is not None
     assert secret.accepted_webhook_secrets(NOW) == ["whsec-new", "whsec-abcdef"]
     assert secret.accepted_webhook_secrets(NOW + timedelta(hours=3)) == ["whsec-new"]
@@ -91,7 +96,7 @@ def test_legacy_mode_adds_a_long_random_token_to_the_url(service: IntegrationSer
     assert not view.has_webhook_secret
     token = view.webhook_url.split("?token=")[1]
     assert len(token) >= 40
-    secret = DatabaseSecretStore(db).load(view.id)
+    secret = local_store(db).load(view.id)
     assert secret is not None and secret.legacy_token is not None
     assert secret.legacy_token.get_secret_value() == token
     rotated = service.update(view.id, IntegrationChanges(rotate_legacy_token=True), actor="a")
@@ -138,7 +143,7 @@ def test_ensure_local_integration_creates_then_updates(db: Database) -> None:
     )
     assert again.id == first.id
     assert again.base_url == "http://127.0.0.1:3101"
-    secret = DatabaseSecretStore(db).load(first.id)
+    secret = local_store(db).load(first.id)
     assert secret is not None
     assert secret.api_token.get_secret_value() == "t2"
 
@@ -151,7 +156,7 @@ def secretsmanager() -> Iterator[Any]:
 
 def test_secrets_manager_holds_credentials_and_the_webhook_settings(db: Database, secretsmanager: Any) -> None:
     store = SecretsManagerStore("chatwoot-integration/", client_factory=lambda: secretsmanager)
-    service = IntegrationService(db, store, "https://api.example", clock=lambda: NOW)
+    service = IntegrationService(unit_of_work_factory(db), store, "https://api.example", clock=lambda: NOW)
     view = service.create(new(), actor="a")
     row = db.connection().execute("SELECT credentials, credentials_ref FROM integracoes_chatwoot").fetchone()
     assert row == {"credentials": None, "credentials_ref": f"chatwoot-integration/{view.id}"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.sync import SyncRequest
+from chatwoot_integration.sync.models import SyncRequest
 from tests.unit.sync.support import Harness, agent_differences, harness
 
 POLICY = {"enabled": True, "reassign_when_offline": True}

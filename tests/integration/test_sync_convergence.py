@@ -10,7 +10,7 @@ import pytest
 
 from chatwoot_integration.db import Database
 from chatwoot_integration.models.common import ConversationStatus
-from chatwoot_integration.sync import SyncRequest
+from chatwoot_integration.sync.models import SyncRequest
 from chatwoot_simulator import TrafficGenerator, WebhookDelivery
 from localdev.invoke import exec_file
 from tests.unit.ingest.support import LambdaContextStub, http_event

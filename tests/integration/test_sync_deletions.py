@@ -12,7 +12,8 @@ import httpx
 from chatwoot_integration.db import Database
 from chatwoot_integration.repositories.conversations import ConversationRepository
 from chatwoot_integration.services.mirror import mirror_conversations
-from chatwoot_integration.sync import SyncRequest
+from chatwoot_integration.sync.models import SyncRequest
+from chatwoot_integration.uow import UnitOfWork
 from tests.factories import conversation
 from tests.unit.sync.support import Harness, converged, harness
 
@@ -79,8 +80,8 @@ def test_a_conversation_a_webhook_writes_while_the_pass_runs_is_not_taken_for_de
         # created in Chatwoot after the pass had read that part of the list, say).
         if request.url.params.get("page") == "2" and not written["done"]:
             h = holder["h"]
-            with db.transaction() as conn:
-                mirror_conversations(conn, [conversation(h.account_id, 9001)], actor="chatwoot", mark_synced=False)
+            with UnitOfWork(db) as uow:
+                mirror_conversations(uow, [conversation(h.account_id, 9001)], actor="chatwoot", mark_synced=False)
             written["done"] = True
         return send()
 

@@ -8,12 +8,11 @@ from collections.abc import Callable
 import httpx
 from pydantic import SecretStr
 
-from chatwoot_integration.api.schemas import IntegrationChanges
 from chatwoot_integration.chatwoot import RetryPolicy
 from chatwoot_integration.db import Database
-from chatwoot_integration.secrets import DatabaseSecretStore
-from chatwoot_integration.services.integrations import IntegrationService
-from chatwoot_integration.sync import SyncRequest
+from chatwoot_integration.models.integration import IntegrationChanges
+from chatwoot_integration.sync.models import SyncRequest
+from tests.graph import graph
 from tests.unit.sync.support import Harness, converged, harness
 
 # Patient enough that a storm of random 429s cannot exhaust it (the fake clock makes waiting free).
@@ -104,7 +103,7 @@ def test_a_revoked_token_parks_the_integration_in_auth_error_until_its_token_cha
         assert h.sim.requests.total() == calls_before_skips
 
         new_token = h.sim.create_agent(h.account_id, "Nova Administradora", role="administrator").access_token
-        IntegrationService(db, DatabaseSecretStore(db), "http://127.0.0.1:3000").update(
+        graph(db).integrations.update(
             h.integration_id, IntegrationChanges(api_token=SecretStr(new_token)), actor="admin-1"
         )
         assert h.integration().sync_status == "never"

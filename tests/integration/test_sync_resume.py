@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.sync import SyncReport, SyncRequest, SyncSettings
+from chatwoot_integration.sync.models import SyncReport, SyncRequest, SyncSettings
 from tests.unit.sync.support import converged, harness
 
 MESSAGES_ROUTE = "GET /api/v1/accounts/{account_id}/conversations/{conversation_id}/messages"

@@ -11,19 +11,21 @@ import httpx
 
 from chatwoot_integration.chatwoot import Conversation as RestConversation
 from chatwoot_integration.db import Database
-from chatwoot_integration.services.mirror import mirror_conversations, state_from_rest
-from chatwoot_integration.sync import SyncRequest
+from chatwoot_integration.mapping import conversation_state
+from chatwoot_integration.services.mirror import mirror_conversations
+from chatwoot_integration.sync.models import SyncRequest
+from chatwoot_integration.uow import UnitOfWork
 from tests.unit.sync.support import converged, harness
 
 
 def test_rows_written_by_webhooks_are_pending_until_the_sync_confirms_them(db: Database) -> None:
     with harness(db, conversations=10) as h:
         # What the conversation_created webhook carried: Chatwoot's current state of conversation 3.
-        delivered = state_from_rest(
+        delivered = conversation_state(
             h.account_id, RestConversation.model_validate(h.sim.rest_conversation(h.account_id, 3))
         )
-        with db.transaction() as conn:
-            mirror_conversations(conn, [delivered], actor="chatwoot", mark_synced=False)
+        with UnitOfWork(db) as uow:
+            mirror_conversations(uow, [delivered], actor="chatwoot", mark_synced=False)
         assert _status(db, h.account_id, 3) == ("pending", None, None)
 
         h.service.run(SyncRequest(mode="full"))

@@ -45,7 +45,8 @@ from chatwoot_integration.repositories.integrations import IntegrationRepository
 from chatwoot_integration.secrets import DatabaseSecretStore, IntegrationSecret
 from chatwoot_integration.services.changes import ChangePublisher
 from chatwoot_integration.services.chatwoot_clients import ChatwootClients
-from chatwoot_integration.sync import SyncMode, SyncReport, SyncRequest, SyncService, SyncSettings
+from chatwoot_integration.sync.models import SyncMode, SyncReport, SyncRequest, SyncSettings
+from chatwoot_integration.sync.service import SyncService
 from chatwoot_simulator import ManualClock, Simulator, SimulatorServer, WebhookDelivery, serve
 from tests.fake_time import FakeTime
 from tests.mirror_equality import counter_differences, mirror_differences

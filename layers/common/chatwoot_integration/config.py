@@ -1,9 +1,9 @@
-"""Configuration, parsed once from the environment. The only module that reads ``os.environ``."""
+"""Configuration, parsed once per container from the environment (by ``bootstrap``). The only module that reads
+``os.environ``."""
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,9 +44,3 @@ class Settings(BaseModel):
         env = os.environ if environ is None else environ
         values = {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}
         return cls.model_validate(values)
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read on first use (never at import time)."""
-    return Settings.from_environ()

@@ -2,8 +2,8 @@
 
 Behind RDS Proxy nothing may pin the connection, so automatic prepared statements are off
 (``prepare_threshold=None``), no session ``SET`` is ever issued, and locks are row locks taken inside
-transactions. Connections run in autocommit mode; every unit of work opens an explicit transaction with
-:meth:`Database.transaction`, so no transaction is ever left open between invocations.
+transactions. Connections run in autocommit mode; every unit of work (``uow.UnitOfWork``) opens an explicit
+transaction with :meth:`Database.transaction`, so no transaction is ever left open between invocations.
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ class Database:
         self._all: list[Connection] = []
         self._all_lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(conninfo_from_settings(settings), connect_timeout=settings.db_connect_timeout_seconds)
+
     def connection(self) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is None or conn.closed or conn.broken:
@@ -77,9 +81,18 @@ class Database:
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One unit of work: commits on success, rolls back on any exception."""
-        conn = self.connection()
+    def transaction(self, *, read_only: bool = False) -> Iterator[Connection]:
+        """One transaction on this thread's connection: commits on success, rolls back on any exception.
+
+        ``read_only`` starts it as ``BEGIN READ ONLY`` (psycopg's per-transaction setting, not a session ``SET``),
+        so the database itself refuses a write in a unit of work meant to read.
+        """
+        try:
+            conn = self.connection()
+        except psycopg.OperationalError:
+            self._discard(getattr(self._local, "conn", None))
+            raise
+        conn.read_only = read_only or None
         try:
             with conn.transaction():
                 yield conn
@@ -87,14 +100,9 @@ class Database:
             # The server went away or the connection broke: drop it so the next call reconnects.
             self._discard(conn)
             raise
-
-    def ping(self) -> bool:
-        try:
-            self.connection().execute("SELECT 1")
-        except psycopg.Error:
-            self._discard(getattr(self._local, "conn", None))
-            return False
-        return True
+        finally:
+            if not conn.closed:
+                conn.read_only = None
 
     def close(self) -> None:
         with self._all_lock:
@@ -107,28 +115,3 @@ class Database:
         if conn is not None:
             conn.close()
         self._local.conn = None
-
-
-_database: Database | None = None
-_database_lock = threading.Lock()
-
-
-def get_database() -> Database:
-    """The process-wide :class:`Database`, created on first use from the settings."""
-    global _database  # noqa: PLW0603 - the per-container cache is the point
-    if _database is None:
-        with _database_lock:
-            if _database is None:
-                from .config import get_settings  # noqa: PLC0415
-
-                settings = get_settings()
-                _database = Database(
-                    conninfo_from_settings(settings), connect_timeout=settings.db_connect_timeout_seconds
-                )
-    return _database
-
-
-def set_database(database: Database | None) -> None:
-    """Replace the process-wide database (tests and the local runner point it at their server)."""
-    global _database  # noqa: PLW0603
-    _database = database

@@ -50,3 +50,9 @@ class UpstreamError(DomainError):
 
 class UnprocessableEntity(DomainError):
     code = "unprocessable"
+
+
+class MirrorPending(DomainError):
+    """Chatwoot accepted a change but the mirror could not record it now; the next sync brings it up to date."""
+
+    code = "mirror_pending"

@@ -10,17 +10,15 @@ from the row itself.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 if TYPE_CHECKING:
     # Annotations only: the webhook function imports this module and must not load psycopg (cold start).
-    from .db import Connection, Database
+    from .uow import UnitOfWork, UnitOfWorkFactory
 
 
 class IntegrationSecret(BaseModel):
@@ -56,10 +54,12 @@ class IntegrationSecret(BaseModel):
 
 
 class SecretStore(Protocol):
-    def load(self, integration_id: int) -> IntegrationSecret | None: ...
+    def load(self, integration_id: int, uow: UnitOfWork | None = None) -> IntegrationSecret | None:
+        """The integration's secret; ``uow`` is the caller's unit of work when it has one open."""
+        ...
 
-    def save(self, conn: Connection, integration_id: int, secret: IntegrationSecret) -> str | None:
-        """Store the secret; returns the reference to keep in the row, or None when the row holds it."""
+    def save(self, uow: UnitOfWork, integration_id: int, secret: IntegrationSecret) -> None:
+        """Store the secret, and record in the row (through ``uow``) where it lives."""
         ...
 
     def delete(self, integration_id: int) -> None: ...
@@ -68,19 +68,15 @@ class SecretStore(Protocol):
 class DatabaseSecretStore:
     """Local runs: the secret JSON lives in the integration row, the settings come from the row."""
 
-    def __init__(self, database: Database) -> None:
-        self._database = database
+    def __init__(self, unit_of_work: UnitOfWorkFactory) -> None:
+        self._unit_of_work = unit_of_work
 
-    def load(self, integration_id: int) -> IntegrationSecret | None:
-        row = (
-            self._database.connection()
-            .execute(
-                "SELECT credentials, account_id, active, legacy_unsigned, webhook_secret_previous_until"
-                " FROM integracoes_chatwoot WHERE id = %s AND credentials IS NOT NULL",
-                (integration_id,),
-            )
-            .fetchone()
-        )
+    def load(self, integration_id: int, uow: UnitOfWork | None = None) -> IntegrationSecret | None:
+        if uow is None:
+            with self._unit_of_work(read_only=True) as own:
+                row = own.credentials.stored_in_row(integration_id)
+        else:
+            row = uow.credentials.stored_in_row(integration_id)
         if row is None:
             return None
         return IntegrationSecret.model_validate(
@@ -93,12 +89,8 @@ class DatabaseSecretStore:
             }
         )
 
-    def save(self, conn: Connection, integration_id: int, secret: IntegrationSecret) -> str | None:
-        conn.execute(
-            "UPDATE integracoes_chatwoot SET credentials = %s, credentials_ref = NULL WHERE id = %s",
-            (json.dumps(secret.to_storage()), integration_id),
-        )
-        return None
+    def save(self, uow: UnitOfWork, integration_id: int, secret: IntegrationSecret) -> None:
+        uow.credentials.keep_in_row(integration_id, secret.to_storage())
 
     def delete(self, integration_id: int) -> None:
         """The row's deletion removes it."""
@@ -115,7 +107,7 @@ class SecretsManagerStore:
     def name_for(self, integration_id: int) -> str:
         return f"{self._prefix}{integration_id}"
 
-    def load(self, integration_id: int) -> IntegrationSecret | None:
+    def load(self, integration_id: int, uow: UnitOfWork | None = None) -> IntegrationSecret | None:
         client = self._get_client()
         try:
             response = client.get_secret_value(SecretId=self.name_for(integration_id))
@@ -123,7 +115,7 @@ class SecretsManagerStore:
             return None  # never created, or scheduled for deletion with its integration
         return IntegrationSecret.model_validate_json(response["SecretString"])
 
-    def save(self, conn: Connection, integration_id: int, secret: IntegrationSecret) -> str | None:
+    def save(self, uow: UnitOfWork, integration_id: int, secret: IntegrationSecret) -> None:
         client = self._get_client()
         name = self.name_for(integration_id)
         payload = json.dumps(secret.to_storage())
@@ -136,11 +128,7 @@ class SecretsManagerStore:
                 Description=f"Chatwoot integration {integration_id}: API token and webhook secret",
                 Tags=[{"Key": "chatwoot-integration-id", "Value": str(integration_id)}],
             )
-        conn.execute(
-            "UPDATE integracoes_chatwoot SET credentials_ref = %s, credentials = NULL WHERE id = %s",
-            (name, integration_id),
-        )
-        return name
+        uow.credentials.refer_to_secret(integration_id, name)
 
     def delete(self, integration_id: int) -> None:
         client = self._get_client()
@@ -159,40 +147,3 @@ def _default_secretsmanager_client() -> Any:
     import boto3  # noqa: PLC0415 - only AWS needs it, and it is slow to import
 
     return boto3.client("secretsmanager")
-
-
-class CachedSecrets:
-    """A per-container cache in front of a store, with a short TTL (revocations take effect within it)."""
-
-    def __init__(self, store: SecretStore, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._store = store
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._entries: dict[int, tuple[float, IntegrationSecret | None]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, integration_id: int) -> IntegrationSecret | None:
-        now = self._clock()
-        with self._lock:
-            entry = self._entries.get(integration_id)
-        if entry is not None and now - entry[0] < self._ttl:
-            return entry[1]
-        secret = self._store.load(integration_id)
-        with self._lock:
-            self._entries[integration_id] = (now, secret)
-        return secret
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def secret_store_from_settings() -> SecretStore:
-    from .config import get_settings  # noqa: PLC0415
-
-    settings = get_settings()
-    if settings.secrets_backend == "secretsmanager":
-        return SecretsManagerStore(settings.integration_secrets_prefix)
-    from .db import get_database  # noqa: PLC0415 - only the local backend needs the database (and psycopg)
-
-    return DatabaseSecretStore(get_database())

@@ -11,9 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chatwoot_integration.api import context
+from chatwoot_integration.bootstrap import bootstrap
 from chatwoot_integration.db import Database
 from chatwoot_integration.services.changes import ChangePublisher
+from chatwoot_integration.uow import unit_of_work_factory
 from tests.api_support import ApiClient, World, make_token
 
 
@@ -78,10 +79,10 @@ def test_committed_changes_are_published_to_the_bus_once(
     client: ApiClient, world: World, db: Database, events_bus: Any
 ) -> None:
     events_client, sqs, queue_url = events_bus
-    publisher = ChangePublisher(db, "chatwoot-changes", client_factory=lambda: events_client)
+    publisher = ChangePublisher(unit_of_work_factory(db), "chatwoot-changes", client_factory=lambda: events_client)
     with db.transaction() as conn:
         conn.execute("UPDATE eventos_chatwoot SET published_at = now()")  # the world's setup events are old news
-    context.services().publisher = publisher
+    bootstrap().configure(database=db, publisher=publisher)
     response = client.patch(
         f"/accounts/{world.account_id}/conversations/{world.conversations[0]}", json_body={"priority": "urgent"}
     )

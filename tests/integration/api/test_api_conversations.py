@@ -6,6 +6,7 @@ import pytest
 
 from chatwoot_integration.db import Database
 from chatwoot_integration.services.mirror import mirror_conversations
+from chatwoot_integration.uow import UnitOfWork
 from tests.api_support import ApiClient, World, iter_pages, mirror_account
 from tests.factories import at, conversation
 
@@ -319,9 +320,9 @@ def test_a_nul_character_anywhere_is_400_and_nothing_is_stored(client: ApiClient
 def test_paging_has_no_gaps_or_repeats_while_conversations_are_inserted_and_updated(
     client: ApiClient, world: World, db: Database
 ) -> None:
-    with db.transaction() as conn:
+    with UnitOfWork(db) as uow:
         mirror_conversations(
-            conn,
+            uow,
             [
                 conversation(account_id=world.account_id, conversation_id=100 + n, last_activity_at=at(n % 37))
                 for n in range(120)
@@ -337,12 +338,12 @@ def test_paging_has_no_gaps_or_repeats_while_conversations_are_inserted_and_upda
         query = {"limit": 10, **({"cursor": cursor} if cursor else {})}
         page = client.get(path(world), query=query).json()
         seen.extend(item["conversation_id"] for item in page["items"])
-        with db.transaction() as conn:
+        with UnitOfWork(db) as uow:
             # New activity moves one conversation to the front, and a brand-new conversation arrives.
             target = 100 + (step * 13) % 120
             moved.add(target)
             mirror_conversations(
-                conn,
+                uow,
                 [
                     conversation(
                         account_id=world.account_id,

@@ -6,8 +6,7 @@ import logging
 
 import pytest
 
-from chatwoot_integration.api import context
-from chatwoot_integration.config import get_settings
+from chatwoot_integration.bootstrap import bootstrap
 from chatwoot_integration.db import Database
 from tests.api_support import ApiClient, make_token
 
@@ -109,17 +108,11 @@ def test_secrets_never_appear_in_responses_or_logs(
 
 
 def test_without_a_public_base_url_webhook_urls_use_the_apis_own_domain(
-    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+    client: ApiClient, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PUBLIC_BASE_URL", "")
-    get_settings.cache_clear()
-    context.reset()
-    try:
-        created = client.post(
-            "/integrations", json_body=new_integration(), headers=[("Host", "api.escritorio.example")]
-        )
-    finally:
-        get_settings.cache_clear()
-        context.reset()
+    handlers = bootstrap()
+    handlers.configure(database=db)  # the settings are read again, from the environment above
+    created = client.post("/integrations", json_body=new_integration(), headers=[("Host", "api.escritorio.example")])
     assert created.status == 201
     assert created.json()["webhook_url"] == f"https://api.escritorio.example/webhooks/chatwoot/{created.json()['id']}"

@@ -119,7 +119,7 @@ class TestSharedHttpClient:
     def test_is_not_created_at_import(self) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT)])}
         probe = (
-            "import chatwoot_integration.chatwoot as c, chatwoot_integration.chatwoot.transport as t;"
+            "import chatwoot_integration.chatwoot as c, chatwoot_integration.chatwoot.http as t;"
             "print(t._shared_http._client is None)"
         )
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from chatwoot_integration.db import Database
 from localdev.run import connect_chatwoot
 from localdev.settings import LocalSettings
 
@@ -21,7 +20,7 @@ CHATWOOT = {
     "CHATWOOT_API_TOKEN": "api-token-value",
     "CHATWOOT_WEBHOOK_SECRET": "webhook-secret-value",
 }
-DATABASE = Database(lambda: "postgresql://unused")  # never connected: the service is a stand-in here
+SERVICE: Any = object()  # the integration service ensure_local_integration is given (a stand-in here)
 
 
 @dataclass
@@ -39,7 +38,7 @@ def install_service(monkeypatch: pytest.MonkeyPatch, ensure: Any) -> None:
 def test_without_the_four_variables_nothing_is_connected_and_the_output_says_how() -> None:
     out = io.StringIO()
 
-    connect_chatwoot(DATABASE, LocalSettings.from_environ({}), "http://127.0.0.1:3000", out)
+    connect_chatwoot(SERVICE, LocalSettings.from_environ({}), out)
 
     assert "not connected" in out.getvalue()
     assert "CHATWOOT_WEBHOOK_SECRET" in out.getvalue()
@@ -48,23 +47,22 @@ def test_without_the_four_variables_nothing_is_connected_and_the_output_says_how
 def test_the_integration_is_ensured_and_its_webhook_url_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, Any]] = []
 
-    def ensure_local_integration(database: Database, **kwargs: Any) -> Integration:
-        calls.append({"database": database, **kwargs})
+    def ensure_local_integration(service: Any, **kwargs: Any) -> Integration:
+        calls.append({"service": service, **kwargs})
         return Integration(id=12, webhook_url="http://127.0.0.1:3000/webhooks/chatwoot/12")
 
     install_service(monkeypatch, ensure_local_integration)
     out = io.StringIO()
 
-    connect_chatwoot(DATABASE, LocalSettings.from_environ(CHATWOOT), "http://127.0.0.1:3000", out)
+    connect_chatwoot(SERVICE, LocalSettings.from_environ(CHATWOOT), out)
 
     assert calls == [
         {
-            "database": DATABASE,
+            "service": SERVICE,
             "base_url": "http://127.0.0.1:3100",
             "account_id": 4,
             "api_token": "api-token-value",
             "webhook_secret": "webhook-secret-value",
-            "public_base_url": "http://127.0.0.1:3000",
         }
     ]
     printed = out.getvalue()
@@ -74,25 +72,16 @@ def test_the_integration_is_ensured_and_its_webhook_url_printed(monkeypatch: pyt
     assert "webhook-secret-value" not in printed
 
 
-def test_a_missing_integration_service_is_reported_and_start_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, SERVICE_MODULE, None)  # makes the import raise ImportError
-    out = io.StringIO()
-
-    connect_chatwoot(DATABASE, LocalSettings.from_environ(CHATWOOT), "http://127.0.0.1:3000", out)
-
-    assert "integration service is not available yet" in out.getvalue()
-
-
 def test_a_failing_connection_is_reported_without_secrets_and_start_goes_on(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def ensure_local_integration(database: Database, **kwargs: Any) -> Integration:
+    def ensure_local_integration(service: Any, **kwargs: Any) -> Integration:
         raise ConnectionError("Chatwoot at http://127.0.0.1:3100 refused the connection")
 
     install_service(monkeypatch, ensure_local_integration)
     out = io.StringIO()
 
-    connect_chatwoot(DATABASE, LocalSettings.from_environ(CHATWOOT), "http://127.0.0.1:3000", out)
+    connect_chatwoot(SERVICE, LocalSettings.from_environ(CHATWOOT), out)
 
     assert "connecting account 4 failed" in out.getvalue()
     assert "api-token-value" not in out.getvalue() + caplog.text

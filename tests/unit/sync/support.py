@@ -18,13 +18,14 @@ import httpx
 from chatwoot_integration.chatwoot import ChatwootClient, RetryPolicy
 from chatwoot_integration.db import Database
 from chatwoot_integration.models.integration import Integration
-from chatwoot_integration.repositories.integrations import IntegrationRepository
 from chatwoot_integration.secrets import DatabaseSecretStore
 from chatwoot_integration.services.assignment import AssignmentService
 from chatwoot_integration.services.changes import ChangePublisher
 from chatwoot_integration.services.chatwoot_clients import ChatwootClients, ClientFactory
-from chatwoot_integration.sync import SyncService, SyncSettings
 from chatwoot_integration.sync.budget import Deadline
+from chatwoot_integration.sync.models import SyncSettings
+from chatwoot_integration.sync.service import SyncService
+from chatwoot_integration.uow import UnitOfWork, unit_of_work_factory
 from chatwoot_simulator import ManualClock, Simulator, SimulatorServer, serve
 from tests.fake_time import FakeTime
 from tests.mirror_equality import agent_differences as mirror_agent_differences
@@ -209,17 +210,18 @@ class Harness:
         return lambda: end
 
     def integration(self) -> Integration:
-        with self.db.transaction() as conn:
-            integration = IntegrationRepository(conn).get(self.integration_id)
+        with UnitOfWork(self.db) as uow:
+            integration = uow.integrations.get(self.integration_id)
         assert integration is not None
         return integration
 
     def new_service(self, settings: SyncSettings | None = None, *, assignment: bool = False) -> SyncService:
+        unit_of_work = unit_of_work_factory(self.db)
         return SyncService(
-            self.db,
+            unit_of_work,
             self.clients,
-            assignment=AssignmentService(self.db, self.clients) if assignment else None,
-            publisher=ChangePublisher(self.db, None),
+            assignment=AssignmentService(unit_of_work, self.clients) if assignment else None,
+            publisher=ChangePublisher(unit_of_work, None),
             settings=settings or SyncSettings(),
             clock=self.sim_now,
             monotonic=self.time.monotonic,
@@ -249,7 +251,10 @@ def harness(
     try:
         with serve(simulator=sim) as server, httpx.Client(event_hooks=hooks, transport=transport) as http:
             integration_id = connect(db, server.url, office, assignment_policy=assignment_policy)
-            clients = ChatwootClients(db, DatabaseSecretStore(db), factory=client_factory(time, http, policy))
+            unit_of_work = unit_of_work_factory(db)
+            clients = ChatwootClients(
+                unit_of_work, DatabaseSecretStore(unit_of_work), factory=client_factory(time, http, policy)
+            )
             yield Harness(db, sim, server, office, integration_id, time, http, clients, settings)
     finally:
         sim.close()
@@ -264,8 +269,8 @@ def connect(db: Database, base_url: str, office: Office, *, assignment_policy: d
     }
     if assignment_policy is not None:
         values["assignment_policy"] = assignment_policy
-    with db.transaction() as conn:
-        return IntegrationRepository(conn).insert(values).id
+    with UnitOfWork(db) as uow:
+        return uow.integrations.insert(values).id
 
 
 # The mirror compared with the simulator --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatwoot_integration.sync.budget import Budget, DeadlineReached
-from chatwoot_integration.sync.runtime import api_deadline, lambda_deadline
+from chatwoot_integration.sync.deadlines import api_deadline, lambda_deadline
 from tests.fake_time import FakeTime
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from chatwoot_integration.sync import IntegrationSyncReport, SyncProgress, SyncReport, SyncRequest
+from chatwoot_integration.sync.models import IntegrationSyncReport, SyncProgress, SyncReport, SyncRequest
 
 
 def test_the_scheduler_events_and_an_integration_of_one_are_accepted() -> None:

@@ -6,12 +6,13 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+import psycopg
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from pydantic import BaseModel, ConfigDict
 
 from .. import errors as domain_errors
-from ..db import get_database
-from . import errors, openapi, routes
+from ..bootstrap import Components
+from . import errors, routes
 from .auth import authorize_path
 
 
@@ -28,15 +29,16 @@ def build_app() -> APIGatewayHttpResolver:
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> Response[str]:
-        return Response(status_code=200, content_type="application/json", body=json.dumps(openapi.document(app)))
+        document = routes.components().docs.openapi(app)
+        return Response(status_code=200, content_type="application/json", body=json.dumps(document))
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> Response[str]:
-        return Response(status_code=200, content_type="text/html", body=openapi.swagger_page(openapi.document(app)))
+        return Response(status_code=200, content_type="text/html", body=routes.components().docs.swagger_page(app))
 
     @app.get("/health", summary="Liveness and database reachability", security=[], tags=["health"])
     def health() -> Response[Health]:
-        database_ok = get_database().ping()
+        database_ok = database_reachable(routes.components())
         body = Health(status="ok" if database_ok else "degraded", database="ok" if database_ok else "unavailable")
         return Response(status_code=200 if database_ok else 503, content_type="application/json", body=body)
 
@@ -44,8 +46,17 @@ def build_app() -> APIGatewayHttpResolver:
     return app
 
 
-def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Authorize by path, then let the resolver validate and route the request."""
+def database_reachable(components: Components) -> bool:
+    try:
+        with components.unit_of_work(read_only=True) as uow:
+            uow.server.ping()
+    except psycopg.Error:
+        return False
+    return True
+
+
+def handle(app: APIGatewayHttpResolver, components: Components, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Authorize by path, then let the resolver validate and route the request with the container's graph."""
     request_context = event.get("requestContext") or {}
     claims = ((request_context.get("authorizer") or {}).get("jwt") or {}).get("claims")
     try:
@@ -59,6 +70,7 @@ def handle(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> 
             "body": response.body,
             "isBase64Encoded": False,
         }
+    app.append_context(components=components)
     return app.resolve(event, context)
 
 

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from ..errors import Forbidden, NotFound, Unauthorized
-
-Role = Literal["admin", "agent"]
-
-
-class Caller(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
-    sub: str
-    role: Role
-    accounts: frozenset[int]
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
+from ..models.actor import Actor
 
 
 def parse_accounts(value: Any) -> frozenset[int]:
@@ -44,24 +31,25 @@ def parse_accounts(value: Any) -> frozenset[int]:
     return frozenset(int(v) for v in value)
 
 
-def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
+def caller_from_claims(claims: dict[str, Any] | None) -> Actor:
+    """The actor a verified token names (API Gateway checked its signature, issuer, audience and expiry)."""
     if not claims or not claims.get("sub"):
         raise Unauthorized("missing or invalid token")
     try:
-        return Caller(
+        return Actor(
             sub=str(claims["sub"]), role=claims.get("role", "agent"), accounts=parse_accounts(claims.get("accounts"))
         )
     except (ValueError, ValidationError, TypeError) as exc:
         raise Unauthorized("token claims are not valid") from exc
 
 
-def require_account(caller: Caller, account_id: int) -> None:
+def require_account(caller: Actor, account_id: int) -> None:
     """A caller who may not see an account learns nothing about it: the answer is the same 404."""
-    if account_id not in caller.accounts:
+    if not caller.may_see(account_id):
         raise NotFound(f"account {account_id} not found")
 
 
-def require_admin(caller: Caller) -> None:
+def require_admin(caller: Actor) -> None:
     if not caller.is_admin:
         raise Forbidden("this operation needs the admin role")
 

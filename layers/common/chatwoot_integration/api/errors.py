@@ -40,6 +40,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     errors.Conflict: HTTPStatus.CONFLICT,
     errors.UnprocessableEntity: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.UpstreamError: HTTPStatus.BAD_GATEWAY,
+    errors.MirrorPending: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 

@@ -4,7 +4,6 @@ Swagger UI page that renders it (assets bundled with Powertools, so it works off
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ _ERRORS = {
     "409": "Conflicts with the current state.",
     "422": "The body is invalid; `details` names each field.",
     "502": "Chatwoot refused or failed the write-through; the mirror is unchanged.",
+    "503": "Chatwoot accepted the change but the mirror could not record it; the next sync brings it up to date.",
 }
 
 
@@ -76,20 +76,31 @@ def _success_status(responses: dict[str, Any]) -> None:
         responses["201"].setdefault("content", default.get("content", {}))
 
 
-@lru_cache(maxsize=1)
-def _swagger_assets() -> tuple[str, str]:
-    from aws_lambda_powertools.event_handler import openapi as powertools_openapi  # noqa: PLC0415
+class ApiDocs:
+    """The OpenAPI document and the Swagger UI page, built on first request and kept for the container."""
 
-    folder = Path(powertools_openapi.__file__).parent / "swagger_ui"
-    return (
-        (folder / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
-        (folder / "swagger-ui.min.css").read_text(encoding="utf-8"),
-    )
+    def __init__(self) -> None:
+        self._document: dict[str, Any] | None = None
+        self._page: str | None = None
+
+    def openapi(self, app: APIGatewayHttpResolver) -> dict[str, Any]:
+        if self._document is None:
+            self._document = document(app)
+        return self._document
+
+    def swagger_page(self, app: APIGatewayHttpResolver) -> str:
+        if self._page is None:
+            self._page = swagger_page(self.openapi(app))
+        return self._page
 
 
 def swagger_page(spec: dict[str, Any]) -> str:
+    """Swagger UI for ``spec``, with its script and style inlined (the assets ship with Powertools)."""
+    from aws_lambda_powertools.event_handler import openapi as powertools_openapi  # noqa: PLC0415
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html  # noqa: PLC0415
 
-    swagger_js, swagger_css = _swagger_assets()
+    folder = Path(powertools_openapi.__file__).parent / "swagger_ui"
+    swagger_js = (folder / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    swagger_css = (folder / "swagger-ui.min.css").read_text(encoding="utf-8")
     escaped = json.dumps(spec).replace("</", "<\\/")
     return generate_swagger_html(escaped, swagger_js, swagger_css, "", None)

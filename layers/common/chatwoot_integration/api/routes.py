@@ -1,4 +1,8 @@
-"""The API's routes. Each one authorizes from the token's claims, calls one service, and returns a model."""
+"""The API's routes. Each one authorizes from the token's claims, calls one service, and returns a model.
+
+The services come from the container's graph (``bootstrap.Components``), which the handler hands to each
+request through the resolver's context.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +13,24 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from ..models.agent import Agent, AgentFilter
+from ..bootstrap import Components
+from ..models.actor import Actor
+from ..models.agent import Agent, AgentFilter, AgentPatch, AgentSummary
 from ..models.common import MAX_ID, Availability, ConversationStatus, Priority, SyncStatus
-from ..models.conversation import ConversationFilter
+from ..models.conversation import ConversationDetail, ConversationFilter, ConversationPatch
+from ..models.integration import IntegrationChanges, IntegrationView, NewIntegration
+from ..observability import logger
 from ..services.changes import read_feed
 from ..services.integrations import IntegrationService
 from ..sync.models import IntegrationSyncReport
-from . import context
-from .auth import Caller, caller_from_claims, require_account, require_admin
+from .auth import caller_from_claims, require_account, require_admin
 from .schemas import (
     AgentList,
-    AgentPatch,
-    AgentSummary,
     AssignmentRequest,
     AssignmentResult,
     ChangeFeed,
     ChangeItem,
-    ConversationDetail,
     ConversationList,
-    ConversationPatch,
-    IntegrationChanges,
-    IntegrationView,
-    NewIntegration,
 )
 
 router = APIGatewayHttpRouter()
@@ -41,19 +41,25 @@ AgentId = Annotated[int, Path(gt=0, le=MAX_ID, description="Chatwoot user id of 
 IntegrationId = Annotated[int, Path(gt=0, le=MAX_ID)]
 
 
-def caller() -> Caller:
+def components() -> Components:
+    """The container's graph, as the handler handed it to this request."""
+    graph: Components = router.context["components"]
+    return graph
+
+
+def caller() -> Actor:
     authorizer = router.current_event.request_context.authorizer
     claims = authorizer.jwt_claim if authorizer is not None else None
     return caller_from_claims(claims)
 
 
-def account_caller(account_id: int) -> Caller:
+def account_caller(account_id: int) -> Actor:
     who = caller()
     require_account(who, account_id)
     return who
 
 
-def admin_caller() -> Caller:
+def admin_caller() -> Actor:
     who = caller()
     require_admin(who)
     return who
@@ -61,7 +67,7 @@ def admin_caller() -> Caller:
 
 def integrations() -> IntegrationService:
     """The integration service; webhook URLs use PUBLIC_BASE_URL, or this API's own domain when it is empty."""
-    service = context.services().integrations
+    service = components().integrations
     if service.public_base_url:
         return service
     return service.for_base_url(f"https://{router.current_event.request_context.domain_name}")
@@ -70,10 +76,8 @@ def integrations() -> IntegrationService:
 def publish_changes() -> None:
     """After a committed write, push its change events to the bus (best effort; the sync drains leftovers)."""
     try:
-        context.services().publisher.publish_pending(max_events=100)
+        components().publisher.publish_pending(max_events=100)
     except Exception:
-        from ..observability import logger  # noqa: PLC0415
-
         logger.warning("change events not published now; the next sync publishes them", exc_info=True)
 
 
@@ -110,9 +114,7 @@ def list_conversations(
         parte_id=parte_id,
         updated_since=updated_since,
     )
-    items, next_cursor = context.services().conversations.list(
-        account_id, filters, sort=sort, limit=limit, cursor=cursor
-    )
+    items, next_cursor = components().conversations.list(account_id, filters, sort=sort, limit=limit, cursor=cursor)
     return ConversationList(items=items, next_cursor=next_cursor)
 
 
@@ -121,7 +123,7 @@ def list_conversations(
 )
 def get_conversation(account_id: AccountId, conversation_id: ConversationId) -> ConversationDetail:
     account_caller(account_id)
-    return context.services().conversations.get(account_id, conversation_id)
+    return components().conversations.get(account_id, conversation_id)
 
 
 @router.patch(
@@ -133,7 +135,7 @@ def patch_conversation(
     account_id: AccountId, conversation_id: ConversationId, patch: ConversationPatch
 ) -> ConversationDetail:
     who = account_caller(account_id)
-    result = context.services().conversations.update(account_id, conversation_id, patch, actor=who.sub)
+    result = components().conversations.update(account_id, conversation_id, patch, actor=who)
     publish_changes()
     return result
 
@@ -146,7 +148,7 @@ def patch_conversation(
 )
 def delete_conversation(account_id: AccountId, conversation_id: ConversationId) -> Response[None]:
     who = account_caller(account_id)
-    context.services().conversations.delete(account_id, conversation_id, actor=who.sub)
+    components().conversations.delete(account_id, conversation_id, actor=who)
     publish_changes()
     return Response(status_code=204)
 
@@ -158,7 +160,7 @@ def delete_conversation(account_id: AccountId, conversation_id: ConversationId) 
 )
 def sync_conversation(account_id: AccountId, conversation_id: ConversationId) -> ConversationDetail:
     who = account_caller(account_id)
-    result = context.services().conversations.resync(account_id, conversation_id, actor=who.sub)
+    result = components().conversations.resync(account_id, conversation_id, actor=who)
     publish_changes()
     return result
 
@@ -173,7 +175,7 @@ def assign_conversation(
     account_id: AccountId, conversation_id: ConversationId, body: AssignmentRequest | None = None
 ) -> AssignmentResult:
     who = account_caller(account_id)
-    assignment = context.services().assignment
+    assignment = components().assignment
     request = body or AssignmentRequest()
     if request.agent_id is not None:
         outcome = assignment.assign_agent(account_id, conversation_id, request.agent_id, actor=who.sub)
@@ -181,14 +183,8 @@ def assign_conversation(
         outcome = assignment.assign_best(account_id, conversation_id, trigger="manual", actor=who.sub)
     publish_changes()
     assert outcome.agent_id is not None
-    agent = context.services().agents.get(account_id, outcome.agent_id)
-    return AssignmentResult(
-        conversation_id=conversation_id,
-        assignee=AgentSummary(
-            agent_id=agent.agent_id, name=agent.name, email=agent.email, availability=agent.availability
-        ),
-        reason=outcome.reason,
-    )
+    agent = components().agents.get(account_id, outcome.agent_id)
+    return AssignmentResult(conversation_id=conversation_id, assignee=AgentSummary.of(agent), reason=outcome.reason)
 
 
 # Agents ------------------------------------------------------------------------------------------------
@@ -203,19 +199,19 @@ def list_agents(
 ) -> AgentList:
     account_caller(account_id)
     filters = AgentFilter(availability=availability, skill=skill, has_capacity=has_capacity)
-    return AgentList(items=context.services().agents.list(account_id, filters))
+    return AgentList(items=components().agents.list(account_id, filters))
 
 
 @router.get("/accounts/<account_id>/agents/<agent_id>", summary="Read an agent", tags=["agents"])
 def get_agent(account_id: AccountId, agent_id: AgentId) -> Agent:
     account_caller(account_id)
-    return context.services().agents.get(account_id, agent_id)
+    return components().agents.get(account_id, agent_id)
 
 
 @router.patch("/accounts/<account_id>/agents/<agent_id>", summary="Change an agent", tags=["agents"])
 def patch_agent(account_id: AccountId, agent_id: AgentId, patch: AgentPatch) -> Agent:
     who = account_caller(account_id)
-    result = context.services().agents.update(who, account_id, agent_id, patch)
+    result = components().agents.update(who, account_id, agent_id, patch)
     publish_changes()
     return result
 
@@ -230,7 +226,7 @@ def list_changes(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ChangeFeed:
     account_caller(account_id)
-    items, next_cursor = read_feed(context.services().database, account_id, after=after, limit=limit)
+    items, next_cursor = read_feed(components().unit_of_work, account_id, after=after, limit=limit)
     return ChangeFeed(
         items=[
             ChangeItem(
@@ -314,10 +310,7 @@ def sync_integration(
 ) -> IntegrationSyncReport:
     admin_caller()
     # Loaded here, not with the module: no other route needs the sync at cold start.
-    from ..sync.runtime import api_deadline, api_sync_service  # noqa: PLC0415
+    from ..sync.deadlines import api_deadline  # noqa: PLC0415
 
-    services = context.services()
     # The run publishes its change events itself.
-    return api_sync_service(services.database, services.clients, services.assignment, services.publisher).run_one(
-        integration_id, full=full, deadline=api_deadline(router.lambda_context)
-    )
+    return components().sync.run_one(integration_id, full=full, deadline=api_deadline(router.lambda_context))

@@ -14,9 +14,6 @@ if TYPE_CHECKING:
     from chatwoot_integration.chatwoot.client import (
         ChatwootClient as ChatwootClient,
     )
-    from chatwoot_integration.chatwoot.client import (
-        get_http_client as get_http_client,
-    )
     from chatwoot_integration.chatwoot.errors import (
         ChatwootAuthError as ChatwootAuthError,
     )
@@ -52,6 +49,9 @@ if TYPE_CHECKING:
     )
     from chatwoot_integration.chatwoot.errors import (
         UnknownTeamError as UnknownTeamError,
+    )
+    from chatwoot_integration.chatwoot.http import (
+        get_http_client as get_http_client,
     )
     from chatwoot_integration.chatwoot.models import (
         Agent as Agent,
@@ -130,7 +130,7 @@ _EXPORTS = {
     "ToggleStatusResult": "models",
     "UnknownAgentError": "errors",
     "UnknownTeamError": "errors",
-    "get_http_client": "client",
+    "get_http_client": "http",
     "to_utc_datetime": "models",
     "unix_to_datetime": "models",
 }

@@ -12,57 +12,46 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar, get_args
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import ConfigDict, TypeAdapter
+from pydantic import ConfigDict
 
+from chatwoot_integration.chatwoot import responses
 from chatwoot_integration.chatwoot.errors import (
-    ChatwootError,
-    ChatwootNotFound,
-    ChatwootOutcomeUnknown,
     UnknownAgentError,
     UnknownTeamError,
 )
+from chatwoot_integration.chatwoot.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, get_http_client
 from chatwoot_integration.chatwoot.models import (
     Agent,
     AssigneeFilter,
     Availability,
     Contact,
     Conversation,
-    ConversationCounts,
     ConversationPage,
     ConversationSort,
     ConversationStatus,
     ConversationStatusFilter,
     Inbox,
-    Message,
-    MessagesMeta,
     MessagesPage,
     Priority,
     Team,
     ToggleStatusResult,
     unix_to_datetime,
 )
+from chatwoot_integration.chatwoot.responses import decode_json, expect_object, parse
 from chatwoot_integration.chatwoot.retry import RetryPolicy
 from chatwoot_integration.chatwoot.transport import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_READ_TIMEOUT,
-    AmbiguousWrite,
     ApiRequest,
     Call,
-    Failure,
     QueryParams,
     Timing,
     Transport,
-    decode_json,
-    expect_object,
-    get_http_client,
     log_fields,
-    parse,
 )
+from chatwoot_integration.chatwoot.writes import IdDirectory, Write, send_write
 
 __all__ = ["DEFAULT_POLICY", "ChatwootClient", "get_http_client"]
 
@@ -76,55 +65,9 @@ DEFAULT_DIRECTORY_TTL = 60.0
 T = TypeVar("T")
 _DEFERRED = ConfigDict(defer_build=True)
 
-# Schemas are built on first use (cold start): a function calls only a few of these endpoints.
-_AGENT = TypeAdapter(Agent)
-_AGENTS: TypeAdapter[list[Agent]] = TypeAdapter(list[Agent], config=_DEFERRED)
-_OPTIONAL_AGENT: TypeAdapter[Agent | None] = TypeAdapter(Agent | None, config=_DEFERRED)
-_TEAMS: TypeAdapter[list[Team]] = TypeAdapter(list[Team], config=_DEFERRED)
-_OPTIONAL_TEAM: TypeAdapter[Team | None] = TypeAdapter(Team | None, config=_DEFERRED)
-_INBOXES: TypeAdapter[list[Inbox]] = TypeAdapter(list[Inbox], config=_DEFERRED)
-_CONTACT = TypeAdapter(Contact)
-_CONVERSATION = TypeAdapter(Conversation)
-_CONVERSATIONS: TypeAdapter[list[Conversation]] = TypeAdapter(list[Conversation], config=_DEFERRED)
-_COUNTS = TypeAdapter(ConversationCounts)
-_MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message], config=_DEFERRED)
-_MESSAGES_META = TypeAdapter(MessagesMeta)
-_LABELS: TypeAdapter[list[str]] = TypeAdapter(list[str], config=_DEFERRED)
-_TOGGLE_STATUS = TypeAdapter(ToggleStatusResult)
-
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class _IdDirectory:
-    """Ids known to exist in the account (agents or teams) and the clock reading of the last refresh."""
-
-    ids: frozenset[int] = frozenset()
-    refreshed_at: float | None = None
-
-    def knows(self, item_id: int, now: float, ttl: float) -> bool:
-        fresh = self.refreshed_at is not None and now - self.refreshed_at < ttl
-        return fresh and item_id in self.ids
-
-    def replace(self, ids: Iterable[int], now: float) -> None:
-        self.ids = frozenset(ids)
-        self.refreshed_at = now
-
-    def invalidate(self) -> None:
-        self.refreshed_at = None
-
-
-@dataclass(frozen=True)
-class _Write(Generic[T]):
-    """A conversation write: how to tell from a re-read that it is in place, and the result either way."""
-
-    request: ApiRequest
-    display_id: int
-    applied: Callable[[Conversation], bool]
-    result_from_state: Callable[[Conversation], T]
-    result_from_response: Callable[[httpx.Response, ApiRequest], T]
 
 
 class ChatwootClient:
@@ -171,8 +114,8 @@ class ChatwootClient:
         self._transport = Transport(base_url, api_token, http if http is not None else get_http_client(), timing)
         self._account_id = account_id
         self._directory_ttl = directory_ttl
-        self._agents = _IdDirectory()
-        self._teams = _IdDirectory()
+        self._agents = IdDirectory()
+        self._teams = IdDirectory()
 
     def __repr__(self) -> str:
         return f"ChatwootClient({self._transport!r}, account_id={self._account_id})"
@@ -208,10 +151,10 @@ class ChatwootClient:
         params.extend((name, value) for name, value in optional if value is not None)
         params.extend(("labels[]", label) for label in labels or ())
         request = ApiRequest("GET", self._path("/conversations"), params=params)
-        data = expect_object(expect_object(self._transport.fetch_json(request), request).get("data"), request)
+        data = expect_object(expect_object(self._fetch_json(request), request).get("data"), request)
         return ConversationPage(
-            items=parse(_CONVERSATIONS, data.get("payload"), request),
-            meta=parse(_COUNTS, data.get("meta") or {}, request),
+            items=parse(responses.CONVERSATIONS, data.get("payload"), request),
+            meta=parse(responses.COUNTS, data.get("meta") or {}, request),
             page=None if updated_within is not None else page,
         )
 
@@ -226,7 +169,7 @@ class ChatwootClient:
         With an ``agent``-role token Chatwoot also assigns a conversation it opens to the token's user:
         use an administrator's token.
         """
-        _require_choice(status, ConversationStatus, "status")
+        responses.require_choice(status, ConversationStatus, "status")
         body: dict[str, Any] = {"status": status}
         if snoozed_until is not None:
             body["snoozed_until"] = snoozed_until
@@ -238,14 +181,14 @@ class ChatwootClient:
 
         def from_response(response: httpx.Response, request: ApiRequest) -> ToggleStatusResult:
             payload = expect_object(decode_json(response, request), request).get("payload")
-            return parse(_TOGGLE_STATUS, payload, request)
+            return parse(responses.TOGGLE_STATUS, payload, request)
 
         return self._write(
-            _Write(
+            Write(
                 request=self._conversation_write(display_id, "/toggle_status", body),
                 display_id=display_id,
                 applied=applied,
-                result_from_state=_status_result,
+                result_from_state=responses.status_result,
                 result_from_response=from_response,
             )
         )
@@ -253,32 +196,34 @@ class ChatwootClient:
     def toggle_priority(self, display_id: int, priority: Priority | None) -> None:
         """Set the priority; None clears it (Chatwoot stores ``priority.presence``)."""
         if priority is not None:
-            _require_choice(priority, Priority, "priority")
+            responses.require_choice(priority, Priority, "priority")
         self._write(
-            _Write(
+            Write(
                 request=self._conversation_write(display_id, "/toggle_priority", {"priority": priority}),
                 display_id=display_id,
                 applied=lambda conversation: conversation.priority == priority,
-                result_from_state=_nothing,
-                result_from_response=_no_body,
+                result_from_state=responses.nothing,
+                result_from_response=responses.no_body,
             )
         )
 
     def list_labels(self, display_id: int) -> list[str]:
         request = ApiRequest("GET", self._conversation_path(display_id, "/labels"))
-        return _labels(self._transport.fetch_json(request), request)
+        return responses.labels(self._fetch_json(request), request)
 
     def set_labels(self, display_id: int, labels: Iterable[str]) -> list[str]:
         """Replace the conversation's labels; returns the list Chatwoot now holds."""
         wanted = list(dict.fromkeys(labels))
         wanted_keys = {label.casefold() for label in wanted}
         return self._write(
-            _Write(
+            Write(
                 request=self._conversation_write(display_id, "/labels", {"labels": wanted}),
                 display_id=display_id,
                 applied=lambda conversation: {label.casefold() for label in conversation.labels} == wanted_keys,
                 result_from_state=lambda conversation: list(conversation.labels),
-                result_from_response=lambda response, request: _labels(decode_json(response, request), request),
+                result_from_response=lambda response, request: responses.labels(
+                    decode_json(response, request), request
+                ),
             )
         )
 
@@ -293,14 +238,14 @@ class ChatwootClient:
         self._require_known(self._agents, agent_id, self.list_agents, UnknownAgentError)
 
         def from_response(response: httpx.Response, request: ApiRequest) -> Agent | None:
-            agent = parse(_OPTIONAL_AGENT, _optional_json(response, request), request)
+            agent = parse(responses.OPTIONAL_AGENT, responses.optional_json(response, request), request)
             if agent is None:
                 logger.warning("chatwoot assignment left the conversation unassigned", extra=log_fields(request))
                 self._agents.invalidate()
             return agent
 
         return self._write(
-            _Write(
+            Write(
                 request=self._conversation_write(display_id, "/assignments", {"assignee_id": agent_id}),
                 display_id=display_id,
                 applied=lambda conversation: conversation.assignee_id == agent_id,
@@ -312,12 +257,12 @@ class ChatwootClient:
     def unassign(self, display_id: int) -> None:
         """Remove the agent assignee: ``assignee_id: null``, which Chatwoot resolves to nobody."""
         self._write(
-            _Write(
+            Write(
                 request=self._conversation_write(display_id, "/assignments", {"assignee_id": None}),
                 display_id=display_id,
                 applied=lambda conversation: conversation.assignee_id is None,
-                result_from_state=_nothing,
-                result_from_response=_no_body,
+                result_from_state=responses.nothing,
+                result_from_response=responses.no_body,
             )
         )
 
@@ -327,13 +272,13 @@ class ChatwootClient:
         if team_id is not None:
             self._require_known(self._teams, team_id, self.list_teams, UnknownTeamError)
         return self._write(
-            _Write(
+            Write(
                 request=self._conversation_write(display_id, "/assignments", {"team_id": team_id}),
                 display_id=display_id,
                 applied=lambda conversation: conversation.team_id == team_id,
                 result_from_state=lambda conversation: conversation.meta.team,
                 result_from_response=lambda response, request: parse(
-                    _OPTIONAL_TEAM, _optional_json(response, request), request
+                    responses.OPTIONAL_TEAM, responses.optional_json(response, request), request
                 ),
             )
         )
@@ -344,10 +289,10 @@ class ChatwootClient:
             (name, value) for name, value in (("before", before), ("after", after)) if value is not None
         ]
         request = ApiRequest("GET", self._conversation_path(display_id, "/messages"), params=params or None)
-        body = expect_object(self._transport.fetch_json(request), request)
+        body = expect_object(self._fetch_json(request), request)
         return MessagesPage(
-            items=parse(_MESSAGES, body.get("payload"), request),
-            meta=parse(_MESSAGES_META, body.get("meta") or {}, request),
+            items=parse(responses.MESSAGES, body.get("payload"), request),
+            meta=parse(responses.MESSAGES_META, body.get("meta") or {}, request),
         )
 
     # ---- agents, inboxes, teams, contacts ------------------------------------------------------------
@@ -355,46 +300,50 @@ class ChatwootClient:
     def list_agents(self) -> list[Agent]:
         """Every agent of the account (one unpaginated array). Also refreshes the assignment guard."""
         request = ApiRequest("GET", self._path("/agents"))
-        agents = parse(_AGENTS, self._transport.fetch_json(request), request)
+        agents = parse(responses.AGENTS, self._fetch_json(request), request)
         self._agents.replace((agent.id for agent in agents), self._transport.now())
         return agents
 
     def update_agent_availability(self, agent_id: int, availability: Availability) -> Agent:
         """Set the agent's configured availability. The returned ``availability_status`` is the effective
         one, which stays ``offline`` for an ``auto_offline`` agent without a live presence."""
-        _require_choice(availability, Availability, "availability")
+        responses.require_choice(availability, Availability, "availability")
         # PATCH of an absolute value: re-sending it is harmless, so it retries like a read.
         request = ApiRequest("PATCH", self._path(f"/agents/{agent_id}"), body={"availability": availability})
-        return parse(_AGENT, self._transport.fetch_json(request), request)
+        return parse(responses.AGENT, self._fetch_json(request), request)
 
     def list_inboxes(self) -> list[Inbox]:
         request = ApiRequest("GET", self._path("/inboxes"))
-        return parse(_INBOXES, _payload(self._transport.fetch_json(request), request), request)
+        return parse(responses.INBOXES, responses.payload(self._fetch_json(request), request), request)
 
     def list_inbox_members(self, inbox_id: int) -> list[Agent]:
         request = ApiRequest("GET", self._path(f"/inbox_members/{inbox_id}"))
-        return parse(_AGENTS, _payload(self._transport.fetch_json(request), request), request)
+        return parse(responses.AGENTS, responses.payload(self._fetch_json(request), request), request)
 
     def list_teams(self) -> list[Team]:
         """Every team of the account. Also refreshes the team assignment guard."""
         request = ApiRequest("GET", self._path("/teams"))
-        teams = parse(_TEAMS, self._transport.fetch_json(request), request)
+        teams = parse(responses.TEAMS, self._fetch_json(request), request)
         self._teams.replace((team.id for team in teams), self._transport.now())
         return teams
 
     def list_team_members(self, team_id: int) -> list[Agent]:
         request = ApiRequest("GET", self._path(f"/teams/{team_id}/team_members"))
-        return parse(_AGENTS, self._transport.fetch_json(request), request)
+        return parse(responses.AGENTS, self._fetch_json(request), request)
 
     def get_contact(self, contact_id: int) -> Contact:
         request = ApiRequest("GET", self._path(f"/contacts/{contact_id}"))
-        return parse(_CONTACT, _payload(self._transport.fetch_json(request), request), request)
+        return parse(responses.CONTACT, responses.payload(self._fetch_json(request), request), request)
 
     # ---- internals -----------------------------------------------------------------------------------
 
+    def _fetch_json(self, request: ApiRequest) -> Any:
+        """Send an idempotent request with retries and return its decoded JSON body."""
+        return decode_json(self._transport.send(self._transport.start_call(), request), request)
+
     def _require_known(
         self,
-        directory: _IdDirectory,
+        directory: IdDirectory,
         item_id: int,
         refresh: Callable[[], object],
         error: type[UnknownAgentError | UnknownTeamError],
@@ -407,44 +356,12 @@ class ChatwootClient:
         if item_id not in directory.ids:
             raise error(item_id)
 
-    def _write(self, write: _Write[T]) -> T:
-        """Send a write. After an ambiguous failure, re-read the conversation: if the change is there,
-        answer from that state; if not, send again (within the attempts and the budget)."""
-        call = self._transport.start_call()
-        while True:
-            try:
-                response = self._transport.send(call, write.request)
-            except AmbiguousWrite as ambiguous:
-                conversation = self._reread(call, write, ambiguous.failure)
-                if write.applied(conversation):
-                    logger.info("chatwoot write confirmed by re-read", extra=log_fields(write.request))
-                    return write.result_from_state(conversation)
-                if call.attempts >= self._transport.policy.max_attempts:
-                    raise ambiguous.failure.error from None
-                logger.warning("chatwoot write not applied; sending it again", extra=log_fields(write.request))
-                continue
-            return write.result_from_response(response, write.request)
-
-    def _reread(self, call: Call, write: _Write[T], failure: Failure) -> Conversation:
-        self._transport.pause_before_reread(call)
-        try:
-            # Same time budget as the write, fresh attempt count.
-            return self._fetch_conversation(Call(started=call.started), write.display_id)
-        except ChatwootNotFound:
-            raise
-        except ChatwootError as exc:
-            request = write.request
-            raise ChatwootOutcomeUnknown(
-                f"{request.method} {request.path}: outcome unknown after ({failure.error.message}) and the "
-                "conversation could not be re-read; nothing was sent again",
-                status_code=failure.error.status_code,
-                method=request.method,
-                path=request.path,
-            ) from exc
+    def _write(self, write: Write[T]) -> T:
+        return send_write(self._transport, write, self._fetch_conversation)
 
     def _fetch_conversation(self, call: Call, display_id: int) -> Conversation:
         request = ApiRequest("GET", self._conversation_path(display_id))
-        return parse(_CONVERSATION, decode_json(self._transport.send(call, request), request), request)
+        return parse(responses.CONVERSATION, decode_json(self._transport.send(call, request), request), request)
 
     def _path(self, suffix: str) -> str:
         return f"/api/v1/accounts/{self._account_id}{suffix}"
@@ -454,39 +371,3 @@ class ChatwootClient:
 
     def _conversation_write(self, display_id: int, suffix: str, body: dict[str, Any]) -> ApiRequest:
         return ApiRequest("POST", self._conversation_path(display_id, suffix), body=body, idempotent=False)
-
-
-def _require_choice(value: str, choices: Any, name: str) -> None:
-    allowed = get_args(choices)
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}")
-
-
-def _payload(body: Any, request: ApiRequest) -> Any:
-    return expect_object(body, request).get("payload")
-
-
-def _optional_json(response: httpx.Response, request: ApiRequest) -> Any:
-    """Assignment answers are ``null`` when nobody is assigned; tolerate an empty body meaning the same."""
-    return decode_json(response, request) if response.content.strip() else None
-
-
-def _labels(body: Any, request: ApiRequest) -> list[str]:
-    return parse(_LABELS, _payload(body, request), request)
-
-
-def _status_result(conversation: Conversation) -> ToggleStatusResult:
-    return ToggleStatusResult(
-        success=True,
-        conversation_id=conversation.id,
-        current_status=conversation.status,
-        snoozed_until=conversation.snoozed_until,
-    )
-
-
-def _nothing(_conversation: Conversation) -> None:
-    return None
-
-
-def _no_body(_response: httpx.Response, _request: ApiRequest) -> None:
-    return None

@@ -214,6 +214,24 @@ class Conversation(ChatwootModel):
         return None if self.meta.assignee is None else self.meta.assignee.id
 
     @property
+    def _assignee_is_bot(self) -> bool:
+        # The REST shape says what the assignee is in meta.assignee_type only; a missing one is a user.
+        return (self.meta.assignee_type or "User") == "AgentBot"
+
+    @property
+    def assigned_user_id(self) -> int | None:
+        """The assigned agent's user id; ``None`` when unassigned or assigned to a bot."""
+        return None if self._assignee_is_bot else self.assignee_id
+
+    @property
+    def assigned_agent_bot_id(self) -> int | None:
+        return self.assignee_id if self._assignee_is_bot else None
+
+    @property
+    def contact(self) -> Contact | None:
+        return self.meta.sender
+
+    @property
     def team_id(self) -> int | None:
         return None if self.meta.team is None else self.meta.team.id
 

@@ -8,14 +8,12 @@ connection, 502/504) ``AmbiguousWrite`` is raised so the caller can look before 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
 
 from chatwoot_integration.chatwoot.errors import (
     ChatwootAuthError,
@@ -28,12 +26,12 @@ from chatwoot_integration.chatwoot.errors import (
     ChatwootServerError,
     ChatwootUnavailable,
 )
+from chatwoot_integration.chatwoot.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from chatwoot_integration.chatwoot.retry import RetryPolicy, backoff_delay, parse_retry_after
+from chatwoot_integration.observability import traced
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONNECT_TIMEOUT = 3.0
-DEFAULT_READ_TIMEOUT = 10.0
 _MAX_DETAIL_CHARS = 300
 
 T = TypeVar("T")
@@ -54,32 +52,6 @@ _MAYBE_APPLIED_ERRORS: tuple[type[httpx.TransportError], ...] = (
 )
 # A gateway answered for Chatwoot, which may have applied the request behind it.
 _MAYBE_APPLIED_STATUSES = frozenset({502, 504})
-
-
-class _SharedHttpClient:
-    """The process-wide httpx.Client: created on first use, never at import, recreated if closed."""
-
-    def __init__(self) -> None:
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None or self._client.is_closed:
-                self._client = httpx.Client(
-                    timeout=httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT),
-                    limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
-                    follow_redirects=False,
-                )
-            return self._client
-
-
-_shared_http = _SharedHttpClient()
-
-
-def get_http_client() -> httpx.Client:
-    """One httpx.Client per process, so warm Lambda containers reuse connections across invocations."""
-    return _shared_http.get()
 
 
 QueryParams = list[tuple[str, str | int | float | bool | None]]
@@ -157,10 +129,6 @@ class Transport:
     def start_call(self) -> Call:
         return Call(started=self._timing.clock())
 
-    def fetch_json(self, request: ApiRequest) -> Any:
-        """Send an idempotent request with retries and return its decoded JSON body."""
-        return decode_json(self.send(self.start_call(), request), request)
-
     def send(self, call: Call, request: ApiRequest) -> httpx.Response:
         """Send until success, a final failure, or the budget runs out; ``call`` keeps counting attempts."""
         while True:
@@ -191,14 +159,15 @@ class Transport:
     def _attempt(self, call: Call, request: ApiRequest, timeout: httpx.Timeout) -> httpx.Response | Failure:
         started = self._timing.clock()
         try:
-            response = self._http.request(
-                request.method,
-                self._base_url + request.path,
-                params=request.params,
-                json=request.body,
-                headers=self._headers,
-                timeout=timeout,
-            )
+            with traced(f"chatwoot {request.method}"):
+                response = self._http.request(
+                    request.method,
+                    self._base_url + request.path,
+                    params=request.params,
+                    json=request.body,
+                    headers=self._headers,
+                    timeout=timeout,
+                )
         except httpx.TransportError as exc:
             failure = self._transport_failure(request, exc)
             self._log_attempt(request, call, started, None, failure)
@@ -306,44 +275,6 @@ def log_fields(
         "attempt": attempt,
         "elapsed_ms": None if elapsed_ms is None else round(elapsed_ms, 1),
     }
-
-
-def decode_json(response: httpx.Response, request: ApiRequest) -> Any:
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise ChatwootInvalidResponse(
-            f"{request.method} {request.path}: response is not JSON",
-            status_code=response.status_code,
-            method=request.method,
-            path=request.path,
-        ) from exc
-
-
-def expect_object(value: Any, request: ApiRequest) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ChatwootInvalidResponse(
-            f"{request.method} {request.path}: expected a JSON object, got {type(value).__name__}",
-            method=request.method,
-            path=request.path,
-        )
-    return value
-
-
-def parse(adapter: TypeAdapter[T], value: Any, request: ApiRequest) -> T:
-    """Validate a decoded body; a mismatch becomes ``ChatwootInvalidResponse`` naming fields, never values."""
-    try:
-        return adapter.validate_python(value)
-    except ValidationError as exc:
-        # Only locations and error types: the offending values may hold personal data or message content.
-        first = exc.errors()[0]
-        location = ".".join(str(part) for part in first["loc"]) or "<root>"
-        raise ChatwootInvalidResponse(
-            f"{request.method} {request.path}: unexpected response shape "
-            f"({exc.error_count()} error(s), first at {location}: {first['type']})",
-            method=request.method,
-            path=request.path,
-        ) from None
 
 
 def _status_error(message: str, status: int, request: ApiRequest, retry_after: float | None) -> ChatwootError:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from .common import MAX_ID, AgentRole, Availability, Model
+from .common import MAX_ID, AgentRole, Availability, LabelText, Model
 
 
 class AgentState(Model):
@@ -42,3 +42,23 @@ class AgentFilter(Model):
     skill: str | None = None
     has_capacity: bool | None = None
     include_inactive: bool = False
+
+
+class AgentPatch(Model):
+    """``availability`` is written to Chatwoot; ``capacity``, ``skills`` and ``user_id`` are local (admin only)."""
+
+    availability: Availability | None = None
+    capacity: int | None = Field(default=None, ge=0, le=10000)
+    skills: list[LabelText] | None = Field(default=None, max_length=50)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class AgentSummary(Model):
+    agent_id: int
+    name: str
+    email: str | None
+    availability: str
+
+    @classmethod
+    def of(cls, agent: Agent) -> AgentSummary:
+        return cls(agent_id=agent.agent_id, name=agent.name, email=agent.email, availability=agent.availability)

@@ -7,13 +7,13 @@ from typing import Any
 
 from pydantic import Field
 
-from .common import Actor, Model
+from .common import ActorName, Model
 
 
 class NewChange(Model):
     account_id: int
     type: str = Field(pattern=r"^[a-z_]+\.[a-z_]+$")
-    actor: Actor
+    actor: ActorName
     conversation_id: int | None = None
     agent_id: int | None = None
     data: dict[str, Any] = Field(default_factory=dict)

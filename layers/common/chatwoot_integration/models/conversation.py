@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .common import MAX_ID, ConversationStatus, Model, Priority, SyncStatus
+from .agent import AgentSummary
+from .common import MAX_ID, ConversationStatus, LabelText, Model, Priority, SyncStatus
+from .party import Contact, PartyLink
 
 SortKey = Literal["last_activity_at", "created_at"]
 
@@ -97,3 +99,23 @@ class UpsertOutcome(Model):
     changed: bool
     previous: dict[str, Any] | None = None
     current: dict[str, Any] | None = None
+
+
+class ConversationPatch(Model):
+    """Fields to change. Status, priority, assignee and labels are written to Chatwoot first; ``parte_id`` is
+    local. An explicit ``null`` clears priority, assignee or party link."""
+
+    status: ConversationStatus | None = None
+    snoozed_until: datetime | None = Field(default=None, description="only with status snoozed")
+    priority: Priority | None = None
+    assignee_id: int | None = Field(default=None, gt=0, le=MAX_ID)
+    labels: list[LabelText] | None = Field(default=None, max_length=100)
+    parte_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class ConversationDetail(Conversation):
+    """A conversation with its assignee, contact and party link, as one read returns it."""
+
+    assignee: AgentSummary | None = None
+    contact: Contact | None = None
+    party: PartyLink | None = None

@@ -47,6 +47,25 @@ class AssignmentRepository:
             (account_id, conversation_id),
         ).fetchone()
 
+    def lock_agent(self, account_id: int, agent_id: int) -> dict[str, Any] | None:
+        """An active agent of the account, row-locked for the rest of the transaction."""
+        return self._conn.execute(
+            "SELECT * FROM usuarios_chatwoot WHERE account_id = %s AND agent_id = %s AND active FOR UPDATE",
+            (account_id, agent_id),
+        ).fetchone()
+
+    def reaction_candidates(self, account_id: int, conversation_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The live conversations among ``conversation_ids`` with their assignee's availability, longest-waiting
+        first (what assignment looks at after webhooks changed them)."""
+        return self._conn.execute(
+            "SELECT c.conversation_id, c.status, c.assignee_id, c.agent_bot_id, u.availability AS assignee_availability"
+            " FROM conversas_chatwoot c LEFT JOIN usuarios_chatwoot u"
+            " ON u.account_id = c.account_id AND u.agent_id = c.assignee_id"
+            " WHERE c.account_id = %s AND c.conversation_id = ANY(%s) AND c.deleted_at IS NULL"
+            " ORDER BY COALESCE(c.waiting_since, c.chatwoot_created_at), c.conversation_id",
+            (account_id, sorted(set(conversation_ids))),
+        ).fetchall()
+
     def pick_agent(self, account_id: int, **criteria: Any) -> dict[str, Any] | None:
         """The best eligible agent that no concurrent assignment holds, row-locked (``SKIP LOCKED``).
 
@@ -77,6 +96,13 @@ class AssignmentRepository:
         self._conn.execute(
             "UPDATE usuarios_chatwoot SET last_assigned_at = clock_timestamp() WHERE account_id = %s AND agent_id = %s",
             (account_id, agent_id),
+        )
+
+    def release(self, account_id: int, conversation_id: int) -> None:
+        """The conversation has nobody assigned any more (after Chatwoot unassigned it)."""
+        self._conn.execute(
+            "UPDATE conversas_chatwoot SET assignee_id = NULL WHERE account_id = %s AND conversation_id = %s",
+            (account_id, conversation_id),
         )
 
     def mark_waiting(self, account_id: int, conversation_id: int, reason: str | None) -> None:

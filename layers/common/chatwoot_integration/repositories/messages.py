@@ -9,15 +9,11 @@ message stays deleted, so a late, older delivery never brings it back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from ..db import Connection
+from ..models.message import MessageRecord, MessageWrite, StoredMessage
 from ._sql import to_json
-
-MessageType = Literal["incoming", "outgoing", "activity", "template"]
 
 _COLUMNS = (
     "account_id",
@@ -48,38 +44,6 @@ ORDER BY account_id, message_id
 ON CONFLICT (account_id, message_id) DO NOTHING
 RETURNING message_id
 """
-
-
-class MessageRecord(BaseModel):
-    """A message as the mirror stores it; ``content`` is None when the integration keeps no content."""
-
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
-
-    account_id: int = Field(gt=0)
-    message_id: int = Field(gt=0)
-    conversation_id: int = Field(gt=0)
-    message_type: MessageType
-    private: bool = False
-    content_type: str | None = None
-    content: str | None = None
-    sender_type: str | None = None
-    sender_id: int | None = None
-    deleted: bool = False
-    chatwoot_created_at: datetime
-
-
-class StoredMessage(MessageRecord):
-    created_at: datetime
-    updated_at: datetime
-
-
-class MessageWrite(BaseModel):
-    """What a write did: ``inserted`` (a new message id) or ``changed`` (an existing row edited)."""
-
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
-    inserted: bool
-    changed: bool
 
 
 class MessageRepository:

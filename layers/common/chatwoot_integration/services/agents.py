@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import psycopg
 
-from ..api.auth import Caller
-from ..api.schemas import AgentPatch
-from ..db import Connection, Database
 from ..errors import Conflict, Forbidden, NotFound
-from ..models.agent import Agent, AgentFilter
+from ..models.actor import Actor
+from ..models.agent import Agent, AgentFilter, AgentPatch
 from ..models.change import NewChange
 from ..models.integration import AssignmentPolicy
-from ..repositories.agents import AgentRepository
-from ..repositories.changes import ChangeRepository
-from ..repositories.integrations import IntegrationRepository
+from ..uow import UnitOfWorkFactory
 from .assignment import AssignmentService
 from .chatwoot_clients import ChatwootClients
 from .conversations import chatwoot_errors
@@ -23,25 +19,26 @@ ADMIN_ONLY_FIELDS = frozenset({"capacity", "skills", "user_id"})
 
 class AgentService:
     def __init__(
-        self, database: Database, clients: ChatwootClients, assignment: AssignmentService | None = None
+        self, unit_of_work: UnitOfWorkFactory, clients: ChatwootClients, assignment: AssignmentService | None = None
     ) -> None:
-        self._database = database
+        self._unit_of_work = unit_of_work
         self._clients = clients
         self._assignment = assignment
 
     def list(self, account_id: int, filters: AgentFilter) -> list[Agent]:
-        with self._database.transaction() as conn:
-            policy = _policy(conn, account_id)
-            return AgentRepository(conn).list_agents(account_id, filters, default_capacity=policy.default_capacity)
+        with self._unit_of_work(read_only=True) as uow:
+            integration = uow.integrations.get_by_account(account_id)
+            policy = integration.assignment_policy if integration else AssignmentPolicy()
+            return uow.agents.list_agents(account_id, filters, default_capacity=policy.default_capacity)
 
     def get(self, account_id: int, agent_id: int) -> Agent:
-        with self._database.transaction() as conn:
-            agent = AgentRepository(conn).get(account_id, agent_id)
+        with self._unit_of_work(read_only=True) as uow:
+            agent = uow.agents.get(account_id, agent_id)
         if agent is None:
             raise NotFound(f"agent {agent_id} not found")
         return agent
 
-    def update(self, caller: Caller, account_id: int, agent_id: int, patch: AgentPatch) -> Agent:
+    def update(self, caller: Actor, account_id: int, agent_id: int, patch: AgentPatch) -> Agent:
         """Admins change anything; an agent may only set its own availability (its ``user_id`` is the caller)."""
         fields = patch.model_fields_set
         agent = self.get(account_id, agent_id)
@@ -61,8 +58,8 @@ class AgentService:
             # Skills are matched against labels case-insensitively; they are kept lower-case and unique.
             changes["skills"] = sorted({skill.lower() for skill in changes["skills"] or []})
         try:
-            with self._database.transaction() as conn:
-                updated = AgentRepository(conn).update(account_id, agent_id, changes)
+            with self._unit_of_work() as uow:
+                updated = uow.agents.update(account_id, agent_id, changes)
                 if updated is None:
                     raise NotFound(f"agent {agent_id} not found")
                 diff = {
@@ -71,7 +68,7 @@ class AgentService:
                     if getattr(agent, k) != getattr(updated, k)
                 }
                 if diff:
-                    ChangeRepository(conn).append(
+                    uow.changes.append(
                         [
                             NewChange(
                                 account_id=account_id,
@@ -101,8 +98,3 @@ class AgentService:
             self._assignment.reassign_from_offline_agent(account_id, after.agent_id)
         if went_online or more_room:
             self._assignment.backstop(account_id)
-
-
-def _policy(conn: Connection, account_id: int) -> AssignmentPolicy:
-    integration = IntegrationRepository(conn).get_by_account(account_id)
-    return integration.assignment_policy if integration else AssignmentPolicy()

@@ -13,17 +13,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..chatwoot import ChatwootClient, ChatwootError
-from ..db import Connection, Database
 from ..errors import Conflict, NotFound, UnprocessableEntity
 from ..models.change import NewChange
 from ..models.integration import AssignmentPolicy, Integration
 from ..observability import logger
-from ..repositories.assignment import AssignmentRepository
-from ..repositories.changes import ChangeRepository
+from ..uow import UnitOfWork, UnitOfWorkFactory
 from .chatwoot_clients import ChatwootClients, deadline_from_context
+
+if TYPE_CHECKING:
+    from ..repositories.assignment import AssignmentRepository
 
 Trigger = Literal["created", "reopened", "manual", "backstop", "agent_offline"]
 ACTOR = "assignment"
@@ -69,13 +70,13 @@ def availabilities(policy: AssignmentPolicy) -> list[str]:
 class AssignmentService:
     def __init__(
         self,
-        database: Database,
+        unit_of_work: UnitOfWorkFactory,
         clients: ChatwootClients,
         *,
         sleep: Callable[[float], None] = time.sleep,
         lock_wait_seconds: float = 5.0,
     ):
-        self._database = database
+        self._unit_of_work = unit_of_work
         self._clients = clients
         self._sleep = sleep
         # How long to wait for eligible agents that concurrent assignments hold (each holds its agent for one
@@ -102,22 +103,17 @@ class AssignmentService:
     def assign_agent(self, account_id: int, conversation_id: int, agent_id: int, *, actor: str) -> AssignmentOutcome:
         """Assign a named agent (manual); capacity and eligibility are the caller's decision, membership is not."""
         _, client = self._clients.for_account(account_id)
-        with self._database.transaction() as conn:
-            repo = AssignmentRepository(conn)
-            conversation = repo.lock_conversation(account_id, conversation_id)
+        with self._unit_of_work() as uow:
+            conversation = uow.assignment.lock_conversation(account_id, conversation_id)
             if conversation is None:
                 raise NotFound(f"conversation {conversation_id} not found")
-            agent = conn.execute(
-                "SELECT * FROM usuarios_chatwoot WHERE account_id = %s AND agent_id = %s AND active FOR UPDATE",
-                (account_id, agent_id),
-            ).fetchone()
-            if agent is None:
+            if uow.assignment.lock_agent(account_id, agent_id) is None:
                 raise UnprocessableEntity(
                     f"agent {agent_id} is not an agent of account {account_id}", details=[{"field": "agent_id"}]
                 )
             self._tell_chatwoot(client, conversation_id, agent_id)
-            repo.reserve(account_id, conversation_id, agent_id)
-            self._record(conn, account_id, conversation_id, agent_id, "requested", actor, conversation["assignee_id"])
+            uow.assignment.reserve(account_id, conversation_id, agent_id)
+            self._record(uow, account_id, conversation_id, agent_id, "requested", actor, conversation["assignee_id"])
         return AssignmentOutcome(conversation_id, agent_id, "requested", assigned=True)
 
     def backstop(self, account_id: int, *, limit: int = 200) -> BackstopReport:
@@ -130,8 +126,8 @@ class AssignmentService:
         while len(report.assigned) + len(report.waiting) + len(report.failed) < limit:
             waiting_id = None
             try:
-                with self._database.transaction() as conn:
-                    repo = AssignmentRepository(conn)
+                with self._unit_of_work() as uow:
+                    repo = uow.assignment
                     if not repo.any_capacity(
                         account_id, availabilities=availabilities(policy), default_capacity=policy.default_capacity
                     ):
@@ -142,7 +138,7 @@ class AssignmentService:
                         break
                     waiting_id = waiting["conversation_id"]
                     outcome = self._choose_and_reserve(
-                        conn, integration, client, waiting, trigger="backstop", actor=ACTOR
+                        uow, integration, client, waiting, trigger="backstop", actor=ACTOR
                     )
             except _ChatwootRefused as refused:
                 assert waiting_id is not None
@@ -160,8 +156,8 @@ class AssignmentService:
         policy = integration.assignment_policy
         if not (policy.enabled and policy.reassign_when_offline):
             return report
-        with self._database.transaction() as conn:
-            conversation_ids = AssignmentRepository(conn).open_conversations_of(account_id, agent_id)
+        with self._unit_of_work(read_only=True) as uow:
+            conversation_ids = uow.assignment.open_conversations_of(account_id, agent_id)
         for conversation_id in conversation_ids:
             outcome = self._assign(
                 integration, client, conversation_id, trigger="agent_offline", actor=ACTOR, exclude=[agent_id]
@@ -180,15 +176,8 @@ class AssignmentService:
         policy = integration.assignment_policy
         if not policy.enabled or not conversation_ids:
             return report
-        with self._database.transaction() as conn:
-            rows = conn.execute(
-                "SELECT c.conversation_id, c.status, c.assignee_id, c.agent_bot_id, u.availability AS assignee_availability"
-                " FROM conversas_chatwoot c LEFT JOIN usuarios_chatwoot u"
-                " ON u.account_id = c.account_id AND u.agent_id = c.assignee_id"
-                " WHERE c.account_id = %s AND c.conversation_id = ANY(%s) AND c.deleted_at IS NULL"
-                " ORDER BY COALESCE(c.waiting_since, c.chatwoot_created_at), c.conversation_id",
-                (account_id, sorted(set(conversation_ids))),
-            ).fetchall()
+        with self._unit_of_work(read_only=True) as uow:
+            rows = uow.assignment.reaction_candidates(account_id, conversation_ids)
         freed = False
         for row in rows:
             cid, status, assignee = row["conversation_id"], row["status"], row["assignee_id"]
@@ -227,12 +216,12 @@ class AssignmentService:
         exclude: Sequence[int] = (),
     ) -> AssignmentOutcome:
         try:
-            with self._database.transaction() as conn:
-                conversation = AssignmentRepository(conn).lock_conversation(integration.account_id, conversation_id)
+            with self._unit_of_work() as uow:
+                conversation = uow.assignment.lock_conversation(integration.account_id, conversation_id)
                 if conversation is None:
                     raise NotFound(f"conversation {conversation_id} not found")
                 outcome = self._choose_and_reserve(
-                    conn, integration, client, conversation, trigger=trigger, actor=actor, exclude=exclude
+                    uow, integration, client, conversation, trigger=trigger, actor=actor, exclude=exclude
                 )
         except _ChatwootRefused as refused:
             self._record_failure(integration.account_id, conversation_id, refused.error)
@@ -247,7 +236,7 @@ class AssignmentService:
 
     def _choose_and_reserve(
         self,
-        conn: Connection,
+        uow: UnitOfWork,
         integration: Integration,
         client: ChatwootClient,
         conversation: dict[str, Any],
@@ -259,7 +248,7 @@ class AssignmentService:
         account_id = integration.account_id
         conversation_id = conversation["conversation_id"]
         policy = integration.assignment_policy
-        repo = AssignmentRepository(conn)
+        repo = uow.assignment
         not_eligible = self._why_not_assignable(conversation, policy, trigger, exclude)
         if not_eligible:
             return AssignmentOutcome(conversation_id, None, not_eligible, assigned=False)
@@ -287,16 +276,13 @@ class AssignmentService:
                     client.unassign(conversation_id)
                 except ChatwootError as exc:
                     raise _ChatwootRefused(exc) from exc
-                conn.execute(
-                    "UPDATE conversas_chatwoot SET assignee_id = NULL WHERE account_id = %s AND conversation_id = %s",
-                    (account_id, conversation_id),
-                )
-                self._record(conn, account_id, conversation_id, None, waiting, actor, conversation["assignee_id"])
+                repo.release(account_id, conversation_id)
+                self._record(uow, account_id, conversation_id, None, waiting, actor, conversation["assignee_id"])
             repo.mark_waiting(account_id, conversation_id, waiting)
             return AssignmentOutcome(conversation_id, None, waiting, assigned=False)
         self._tell_chatwoot(client, conversation_id, agent["agent_id"])
         repo.reserve(account_id, conversation_id, agent["agent_id"])
-        self._record(conn, account_id, conversation_id, agent["agent_id"], reason, actor, conversation["assignee_id"])
+        self._record(uow, account_id, conversation_id, agent["agent_id"], reason, actor, conversation["assignee_id"])
         return AssignmentOutcome(conversation_id, agent["agent_id"], reason, assigned=True)
 
     def _pick(
@@ -352,7 +338,7 @@ class AssignmentService:
 
     def _record(
         self,
-        conn: Connection,
+        uow: UnitOfWork,
         account_id: int,
         conversation_id: int,
         agent_id: int | None,
@@ -360,7 +346,7 @@ class AssignmentService:
         actor: str,
         previous: int | None,
     ) -> None:
-        ChangeRepository(conn).append(
+        uow.changes.append(
             [
                 NewChange(
                     account_id=account_id,
@@ -378,9 +364,9 @@ class AssignmentService:
             "assignment refused by Chatwoot",
             extra={"account_id": account_id, "conversation_id": conversation_id, "status": error.status_code},
         )
-        with self._database.transaction() as conn:
-            AssignmentRepository(conn).mark_waiting(account_id, conversation_id, f"Chatwoot refused: {error.message}")
-            ChangeRepository(conn).append(
+        with self._unit_of_work() as uow:
+            uow.assignment.mark_waiting(account_id, conversation_id, f"Chatwoot refused: {error.message}")
+            uow.changes.append(
                 [
                     NewChange(
                         account_id=account_id,

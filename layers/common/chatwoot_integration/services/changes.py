@@ -6,18 +6,20 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..db import Database
 from ..models.change import Change
 from ..observability import logger
-from ..repositories.changes import ChangeRepository
+from ..uow import UnitOfWorkFactory
 
 SOURCE = "chatwoot-integration"
 _PUT_EVENTS_BATCH = 10  # EventBridge's limit per PutEvents call
 
 
-def read_feed(database: Database, account_id: int, *, after: str | None, limit: int) -> tuple[list[Change], str | None]:
-    with database.transaction() as conn:
-        return ChangeRepository(conn).feed(account_id, after=after, limit=limit)
+def read_feed(
+    unit_of_work: UnitOfWorkFactory, account_id: int, *, after: str | None, limit: int
+) -> tuple[list[Change], str | None]:
+    """A page of the account's change feed after the cursor ``after``, and the cursor to poll from next."""
+    with unit_of_work(read_only=True) as uow:
+        return uow.changes.feed(account_id, after=after, limit=limit)
 
 
 class ChangePublisher:
@@ -29,8 +31,10 @@ class ChangePublisher:
     rows are left as they are, which costs no transaction after each write.
     """
 
-    def __init__(self, database: Database, bus_name: str | None, client_factory: Callable[[], Any] | None = None):
-        self._database = database
+    def __init__(
+        self, unit_of_work: UnitOfWorkFactory, bus_name: str | None, client_factory: Callable[[], Any] | None = None
+    ):
+        self._unit_of_work = unit_of_work
         self._bus_name = bus_name
         self._client_factory = client_factory or _default_events_client
         self._client: Any = None
@@ -41,13 +45,12 @@ class ChangePublisher:
         published = 0
         while published < max_events:
             limit = min(100, max_events - published)
-            with self._database.transaction() as conn:
-                repo = ChangeRepository(conn)
-                batch = repo.unpublished(limit=limit)
+            with self._unit_of_work() as uow:
+                batch = uow.changes.unpublished(limit=limit)
                 if not batch:
                     break
                 sent = self._send(batch)
-                repo.mark_published(sent)
+                uow.changes.mark_published(sent)
             published += len(sent)
             if len(sent) < len(batch):
                 break  # the bus refused some: leave them for the next run

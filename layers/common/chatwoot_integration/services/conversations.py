@@ -1,25 +1,39 @@
-"""The platform's use cases on conversations: list, read, change (Chatwoot first), delete, re-sync."""
+"""The platform's use cases on conversations: list, read, change (Chatwoot first), delete, re-sync.
+
+A change that Chatwoot owns (status, priority, assignee, labels) is written to Chatwoot first; only once
+Chatwoot accepted it does one unit of work write the mirror's row and its change events, so the mirror never
+claims a change Chatwoot refused. If that unit of work fails after Chatwoot accepted, the caller is told so
+(:class:`MirrorPending`) and the next sync brings the mirror up to date: the change moved the conversation's
+``updated_at`` in Chatwoot, which is what the incremental sync reads.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
-from ..api.schemas import AgentSummary, ConversationDetail, ConversationPatch
 from ..chatwoot import ChatwootClient, ChatwootError, ChatwootNotFound, UnknownAgentError
-from ..db import Database
-from ..errors import NotFound, UnprocessableEntity, UpstreamError
+from ..clock import utcnow
+from ..errors import DomainError, MirrorPending, NotFound, UnprocessableEntity, UpstreamError
+from ..mapping import conversation_state
+from ..models.actor import Actor
+from ..models.agent import AgentSummary
 from ..models.change import NewChange
-from ..models.conversation import Conversation, ConversationFilter, SortKey
-from ..repositories.agents import AgentRepository
-from ..repositories.changes import ChangeRepository
-from ..repositories.conversations import ConversationRepository, decode_cursor, encode_cursor
-from ..repositories.parties import PartyRepository
-from ..secrets import utcnow
+from ..models.conversation import (
+    Conversation,
+    ConversationDetail,
+    ConversationFilter,
+    ConversationPatch,
+    SortKey,
+)
+from ..observability import logger
+from ..repositories.conversations import decode_cursor, encode_cursor
+from ..uow import UnitOfWork, UnitOfWorkFactory
 from .chatwoot_clients import ChatwootClients
-from .mirror import mirror_conversations, state_from_rest
+from .mirror import mirror_conversations
+
+CHATWOOT_FIELDS = frozenset({"status", "priority", "assignee_id", "labels"})
 
 
 @contextmanager
@@ -35,8 +49,10 @@ def chatwoot_errors(action: str) -> Iterator[None]:
 
 
 class ConversationService:
-    def __init__(self, database: Database, clients: ChatwootClients, clock: Callable[[], datetime] = utcnow) -> None:
-        self._database = database
+    def __init__(
+        self, unit_of_work: UnitOfWorkFactory, clients: ChatwootClients, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._unit_of_work = unit_of_work
         self._clients = clients
         self._clock = clock
 
@@ -44,60 +60,65 @@ class ConversationService:
         self, account_id: int, filters: ConversationFilter, *, sort: SortKey, limit: int, cursor: str | None
     ) -> tuple[list[Conversation], str | None]:
         after = decode_cursor(cursor, sort) if cursor else None
-        with self._database.transaction() as conn:
-            items, next_key = ConversationRepository(conn).list_page(
-                account_id, filters, sort=sort, limit=limit, after=after
-            )
+        with self._unit_of_work(read_only=True) as uow:
+            items, next_key = uow.conversations.list_page(account_id, filters, sort=sort, limit=limit, after=after)
         return items, encode_cursor(sort, next_key) if next_key else None
 
     def get(self, account_id: int, conversation_id: int) -> ConversationDetail:
-        with self._database.transaction() as conn:
-            conversation = ConversationRepository(conn).get(account_id, conversation_id)
-            if conversation is None:
-                raise NotFound(f"conversation {conversation_id} not found")
-            return self._detail(conn, conversation)
+        with self._unit_of_work(read_only=True) as uow:
+            return _detail(uow, _require(uow, account_id, conversation_id))
 
     def update(
-        self, account_id: int, conversation_id: int, patch: ConversationPatch, *, actor: str
+        self, account_id: int, conversation_id: int, patch: ConversationPatch, *, actor: Actor
     ) -> ConversationDetail:
+        """Apply ``patch``: Chatwoot's fields through Chatwoot, then the mirror in one unit of work."""
         fields = patch.model_fields_set
-        self._require(account_id, conversation_id)
-        if "assignee_id" in fields and patch.assignee_id is not None:
-            self._require_agent(account_id, patch.assignee_id)
-        remote = fields & {"status", "priority", "assignee_id", "labels"}
+        with self._unit_of_work(read_only=True) as uow:
+            _require(uow, account_id, conversation_id)
+            if "assignee_id" in fields and patch.assignee_id is not None:
+                _require_agent(uow, account_id, patch.assignee_id)
         fresh = None
-        if remote:
+        if fields & CHATWOOT_FIELDS:
             _, client = self._clients.for_account(account_id)
             with chatwoot_errors("accept the change"):
-                self._write_through(client, conversation_id, patch, fields)
+                _write_through(client, conversation_id, patch, fields)
                 fresh = client.get_conversation(conversation_id)
-        with self._database.transaction() as conn:
-            repo = ConversationRepository(conn)
-            if fresh is not None:
-                mirror_conversations(conn, [state_from_rest(account_id, fresh)], actor=actor, mark_synced=True)
-                if "assignee_id" in fields and patch.assignee_id is not None:
-                    AgentRepository(conn).update(account_id, patch.assignee_id, {"last_assigned_at": self._clock()})
-            if "parte_id" in fields:
-                self._link_party(conn, account_id, conversation_id, patch.parte_id, actor)
-            conversation = repo.get(account_id, conversation_id)
-            if conversation is None:
-                raise NotFound(f"conversation {conversation_id} not found")
-            return self._detail(conn, conversation)
-
-    def delete(self, account_id: int, conversation_id: int, *, actor: str) -> None:
-        with self._database.transaction() as conn:
-            deleted = ConversationRepository(conn).soft_delete(account_id, conversation_id, by="api")
-            if deleted is None:
-                raise NotFound(f"conversation {conversation_id} not found")
-            ChangeRepository(conn).append(
-                [
-                    NewChange(
-                        account_id=account_id, type="conversation.deleted", actor=actor, conversation_id=conversation_id
-                    )
-                ]
+        try:
+            with self._unit_of_work() as uow:
+                if fresh is not None:
+                    state = conversation_state(account_id, fresh)
+                    mirror_conversations(uow, [state], actor=actor.sub, mark_synced=True)
+                    if "assignee_id" in fields and patch.assignee_id is not None:
+                        uow.agents.update(account_id, patch.assignee_id, {"last_assigned_at": self._clock()})
+                if "parte_id" in fields:
+                    _link_party(uow, account_id, conversation_id, patch.parte_id, actor.sub)
+                return _detail(uow, _require(uow, account_id, conversation_id))
+        except DomainError:
+            raise
+        except Exception as error:
+            if fresh is None:
+                raise
+            logger.warning(
+                "Chatwoot accepted a change the mirror could not record; the next sync repairs it",
+                extra={
+                    "account_id": account_id,
+                    "conversation_id": conversation_id,
+                    "error_type": type(error).__name__,
+                },
             )
+            raise MirrorPending(
+                "Chatwoot accepted the change, but the mirror could not record it now; "
+                "the next sync brings the mirror up to date",
+                details={"chatwoot": "accepted", "fields": sorted(fields & CHATWOOT_FIELDS)},
+            ) from error
 
-    def resync(self, account_id: int, conversation_id: int, *, actor: str) -> ConversationDetail:
+    def delete(self, account_id: int, conversation_id: int, *, actor: Actor) -> None:
+        with self._unit_of_work() as uow:
+            if uow.conversations.soft_delete(account_id, conversation_id, by="api") is None:
+                raise NotFound(f"conversation {conversation_id} not found")
+            uow.changes.append([_deleted(account_id, conversation_id, actor.sub)])
+
+    def resync(self, account_id: int, conversation_id: int, *, actor: Actor) -> ConversationDetail:
         """Re-read one conversation from Chatwoot now. Gone in Chatwoot means gone from the mirror (404)."""
         _, client = self._clients.for_account(account_id)
         try:
@@ -105,91 +126,88 @@ class ConversationService:
                 fresh = client.get_conversation(conversation_id)
         except UpstreamError as exc:
             if isinstance(exc.__cause__, ChatwootNotFound):
-                with self._database.transaction() as conn:
-                    if ConversationRepository(conn).soft_delete(account_id, conversation_id, by="sync"):
-                        ChangeRepository(conn).append(
-                            [
-                                NewChange(
-                                    account_id=account_id,
-                                    type="conversation.deleted",
-                                    actor=actor,
-                                    conversation_id=conversation_id,
-                                    data={"reason": "not found in Chatwoot"},
-                                )
-                            ]
+                with self._unit_of_work() as uow:
+                    if uow.conversations.soft_delete(account_id, conversation_id, by="sync"):
+                        uow.changes.append(
+                            [_deleted(account_id, conversation_id, actor.sub, reason="not found in Chatwoot")]
                         )
                 raise NotFound(f"conversation {conversation_id} does not exist in Chatwoot") from exc
             raise
-        with self._database.transaction() as conn:
-            mirror_conversations(conn, [state_from_rest(account_id, fresh)], actor=actor, mark_synced=True)
-            conversation = ConversationRepository(conn).get(account_id, conversation_id)
-            if conversation is None:  # deleted by the platform: stays deleted
-                raise NotFound(f"conversation {conversation_id} not found")
-            return self._detail(conn, conversation)
+        with self._unit_of_work() as uow:
+            mirror_conversations(uow, [conversation_state(account_id, fresh)], actor=actor.sub, mark_synced=True)
+            # Deleted by the platform: stays deleted, and is not found.
+            return _detail(uow, _require(uow, account_id, conversation_id))
 
-    def _write_through(
-        self, client: ChatwootClient, conversation_id: int, patch: ConversationPatch, fields: set[str]
-    ) -> None:
-        if "status" in fields and patch.status is not None:
-            snooze = int(patch.snoozed_until.timestamp()) if patch.snoozed_until and patch.status == "snoozed" else None
-            client.toggle_status(conversation_id, patch.status, snoozed_until=snooze)
-        if "priority" in fields:
-            client.toggle_priority(conversation_id, patch.priority)
-        if "assignee_id" in fields:
-            if patch.assignee_id is None:
-                client.unassign(conversation_id)
-            else:
-                client.assign_agent(conversation_id, patch.assignee_id)
-        if "labels" in fields and patch.labels is not None:
-            client.set_labels(conversation_id, patch.labels)
 
-    def _require(self, account_id: int, conversation_id: int) -> Conversation:
-        with self._database.transaction() as conn:
-            conversation = ConversationRepository(conn).get(account_id, conversation_id)
-        if conversation is None:
-            raise NotFound(f"conversation {conversation_id} not found")
-        return conversation
+def _write_through(client: ChatwootClient, conversation_id: int, patch: ConversationPatch, fields: set[str]) -> None:
+    if "status" in fields and patch.status is not None:
+        snooze = int(patch.snoozed_until.timestamp()) if patch.snoozed_until and patch.status == "snoozed" else None
+        client.toggle_status(conversation_id, patch.status, snoozed_until=snooze)
+    if "priority" in fields:
+        client.toggle_priority(conversation_id, patch.priority)
+    if "assignee_id" in fields:
+        if patch.assignee_id is None:
+            client.unassign(conversation_id)
+        else:
+            client.assign_agent(conversation_id, patch.assignee_id)
+    if "labels" in fields and patch.labels is not None:
+        client.set_labels(conversation_id, patch.labels)
 
-    def _require_agent(self, account_id: int, agent_id: int) -> None:
-        with self._database.transaction() as conn:
-            agent = AgentRepository(conn).get(account_id, agent_id)
-        if agent is None or not agent.active:
-            raise UnprocessableEntity(
-                f"agent {agent_id} is not an agent of account {account_id}", details=[{"field": "assignee_id"}]
-            )
 
-    def _link_party(self, conn: Any, account_id: int, conversation_id: int, parte_id: str | None, actor: str) -> None:
-        repo = ConversationRepository(conn)
-        before = repo.get(account_id, conversation_id)
-        if before is None or before.parte_id == parte_id:
-            return
-        repo.update_local(account_id, conversation_id, {"parte_id": parte_id})
-        if parte_id is not None and before.contact_id is not None:
-            # Later conversations of the same contact inherit the party.
-            PartyRepository(conn).link(account_id, before.contact_id, parte_id)
-        ChangeRepository(conn).append(
-            [
-                NewChange(
-                    account_id=account_id,
-                    type="conversation.updated",
-                    actor=actor,
-                    conversation_id=conversation_id,
-                    data={"changes": {"parte_id": {"from": before.parte_id, "to": parte_id}}},
-                )
-            ]
+def _require(uow: UnitOfWork, account_id: int, conversation_id: int) -> Conversation:
+    conversation = uow.conversations.get(account_id, conversation_id)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    return conversation
+
+
+def _require_agent(uow: UnitOfWork, account_id: int, agent_id: int) -> None:
+    agent = uow.agents.get(account_id, agent_id)
+    if agent is None or not agent.active:
+        raise UnprocessableEntity(
+            f"agent {agent_id} is not an agent of account {account_id}", details=[{"field": "assignee_id"}]
         )
 
-    def _detail(self, conn: Any, conversation: Conversation) -> ConversationDetail:
-        assignee = None
-        if conversation.assignee_id is not None:
-            agent = AgentRepository(conn).get(conversation.account_id, conversation.assignee_id)
-            if agent is not None:
-                assignee = AgentSummary(
-                    agent_id=agent.agent_id, name=agent.name, email=agent.email, availability=agent.availability
-                )
-        contact = party = None
-        if conversation.contact_id is not None:
-            parties = PartyRepository(conn)
-            contact = parties.get_contact(conversation.account_id, conversation.contact_id)
-            party = parties.get_link(conversation.account_id, conversation.contact_id)
-        return ConversationDetail(**conversation.model_dump(), assignee=assignee, contact=contact, party=party)
+
+def _link_party(uow: UnitOfWork, account_id: int, conversation_id: int, parte_id: str | None, actor: str) -> None:
+    before = uow.conversations.get(account_id, conversation_id)
+    if before is None or before.parte_id == parte_id:
+        return
+    uow.conversations.update_local(account_id, conversation_id, {"parte_id": parte_id})
+    if parte_id is not None and before.contact_id is not None:
+        # Later conversations of the same contact inherit the party.
+        uow.parties.link(account_id, before.contact_id, parte_id)
+    uow.changes.append(
+        [
+            NewChange(
+                account_id=account_id,
+                type="conversation.updated",
+                actor=actor,
+                conversation_id=conversation_id,
+                data={"changes": {"parte_id": {"from": before.parte_id, "to": parte_id}}},
+            )
+        ]
+    )
+
+
+def _deleted(account_id: int, conversation_id: int, actor: str, *, reason: str | None = None) -> NewChange:
+    return NewChange(
+        account_id=account_id,
+        type="conversation.deleted",
+        actor=actor,
+        conversation_id=conversation_id,
+        data={"reason": reason} if reason else {},
+    )
+
+
+def _detail(uow: UnitOfWork, conversation: Conversation) -> ConversationDetail:
+    assignee = None
+    if conversation.assignee_id is not None:
+        agent = uow.agents.get(conversation.account_id, conversation.assignee_id)
+        if agent is not None:
+            assignee = AgentSummary.of(agent)
+    contact = party = None
+    if conversation.contact_id is not None:
+        contact = uow.parties.get_contact(conversation.account_id, conversation.contact_id)
+        party = uow.parties.get_link(conversation.account_id, conversation.contact_id)
+    return ConversationDetail(**conversation.model_dump(), assignee=assignee, contact=contact, party=party)

@@ -10,14 +10,18 @@ from typing import Any
 import psycopg
 from pydantic import SecretStr
 
-from ..api.schemas import IntegrationChanges, IntegrationView, NewIntegration
-from ..db import Database
+from ..clock import utcnow
 from ..errors import Conflict, NotFound
 from ..models.change import NewChange
-from ..models.integration import AssignmentPolicy, Integration
-from ..repositories.changes import ChangeRepository
-from ..repositories.integrations import IntegrationRepository
-from ..secrets import IntegrationSecret, SecretStore, utcnow
+from ..models.integration import (
+    AssignmentPolicy,
+    Integration,
+    IntegrationChanges,
+    IntegrationView,
+    NewIntegration,
+)
+from ..secrets import IntegrationSecret, SecretStore
+from ..uow import UnitOfWorkFactory
 
 _PENDING_REF = "pending"
 
@@ -25,12 +29,12 @@ _PENDING_REF = "pending"
 class IntegrationService:
     def __init__(
         self,
-        database: Database,
+        unit_of_work: UnitOfWorkFactory,
         store: SecretStore,
         public_base_url: str,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._database = database
+        self._unit_of_work = unit_of_work
         self._store = store
         self._public_base_url = public_base_url.rstrip("/")
         self._clock = clock
@@ -41,7 +45,7 @@ class IntegrationService:
 
     def for_base_url(self, public_base_url: str) -> IntegrationService:
         """The same service, showing webhook URLs under another base (the API's own domain in AWS)."""
-        return IntegrationService(self._database, self._store, public_base_url, self._clock)
+        return IntegrationService(self._unit_of_work, self._store, public_base_url, self._clock)
 
     def create(self, data: NewIntegration, *, actor: str) -> IntegrationView:
         secret = IntegrationSecret(
@@ -53,8 +57,8 @@ class IntegrationService:
             legacy_unsigned=data.legacy_unsigned,
         )
         try:
-            with self._database.transaction() as conn:
-                repo = IntegrationRepository(conn)
+            with self._unit_of_work() as uow:
+                repo = uow.integrations
                 created = repo.insert(
                     {
                         "name": data.name,
@@ -67,8 +71,8 @@ class IntegrationService:
                         "active": data.active,
                     }
                 )
-                self._store.save(conn, created.id, secret)
-                ChangeRepository(conn).append(
+                self._store.save(uow, created.id, secret)
+                uow.changes.append(
                     [_event(created, "integration.created", actor, {"name": data.name, "active": data.active})]
                 )
                 integration = repo.get(created.id)
@@ -78,44 +82,48 @@ class IntegrationService:
         return self._view(integration, secret)
 
     def update(self, integration_id: int, changes: IntegrationChanges, *, actor: str) -> IntegrationView:
-        with self._database.transaction() as conn:
-            repo = IntegrationRepository(conn)
+        with self._unit_of_work() as uow:
+            repo = uow.integrations
             current = repo.get_for_update(integration_id)
             if current is None:
                 raise NotFound(f"integration {integration_id} not found")
-            secret = self._store.load(integration_id)
+            secret = self._store.load(integration_id, uow)
             if secret is None:
                 raise Conflict(f"the credentials of integration {integration_id} are missing; set api_token again")
             values, secret, changed = self._apply(current, secret, changes)
             updated = repo.update(integration_id, values)
             assert updated is not None
             if {"api_token", "webhook_secret", "legacy_unsigned", "active"} & set(changed):
-                self._store.save(conn, integration_id, secret)
+                self._store.save(uow, integration_id, secret)
                 if "api_token" in changed:
                     repo.bump_config_version(integration_id)  # a new token lifts an auth_error
             if changed:
-                ChangeRepository(conn).append([_event(updated, "integration.updated", actor, {"changed": changed})])
+                uow.changes.append([_event(updated, "integration.updated", actor, {"changed": changed})])
             final = repo.get(integration_id)
         assert final is not None
         return self._view(final, secret)
 
     def get(self, integration_id: int) -> IntegrationView:
-        with self._database.transaction() as conn:
-            integration = IntegrationRepository(conn).get(integration_id)
-        if integration is None:
-            raise NotFound(f"integration {integration_id} not found")
-        return self._view(integration, self._store.load(integration_id))
+        with self._unit_of_work(read_only=True) as uow:
+            integration = uow.integrations.get(integration_id)
+            if integration is None:
+                raise NotFound(f"integration {integration_id} not found")
+            return self._view(integration, self._store.load(integration_id, uow))
 
     def list_all(self) -> list[IntegrationView]:
-        with self._database.transaction() as conn:
-            integrations = IntegrationRepository(conn).list_all()
-        return [self._view(i, self._store.load(i.id)) for i in integrations]
+        with self._unit_of_work(read_only=True) as uow:
+            return [self._view(i, self._store.load(i.id, uow)) for i in uow.integrations.list_all()]
+
+    def find_by_account(self, account_id: int) -> Integration | None:
+        """The integration of a Chatwoot account, if one is connected (the local tools look it up)."""
+        with self._unit_of_work(read_only=True) as uow:
+            return uow.integrations.get_by_account(account_id)
 
     def delete(self, integration_id: int, *, actor: str) -> None:
         """Disconnect an account and remove its mirror. Only an inactive integration can be deleted, so a
         single mistaken call cannot wipe a live mirror."""
-        with self._database.transaction() as conn:
-            repo = IntegrationRepository(conn)
+        with self._unit_of_work() as uow:
+            repo = uow.integrations
             current = repo.get_for_update(integration_id)
             if current is None:
                 raise NotFound(f"integration {integration_id} not found")
@@ -124,7 +132,7 @@ class IntegrationService:
                     "deactivate the integration (PATCH active=false) before deleting it; deleting removes its mirrored data"
                 )
             repo.delete(integration_id)
-            ChangeRepository(conn).append([_event(current, "integration.deleted", actor, {})])
+            uow.changes.append([_event(current, "integration.deleted", actor, {})])
         self._store.delete(integration_id)
 
     def webhook_url(self, integration_id: int, secret: IntegrationSecret | None) -> str:
@@ -206,22 +214,16 @@ class IntegrationService:
 
 
 def ensure_local_integration(
-    database: Database,
+    service: IntegrationService,
     *,
     base_url: str,
     account_id: int,
     api_token: str,
     webhook_secret: str,
-    public_base_url: str,
     name: str | None = None,
 ) -> IntegrationView:
     """Create or update the integration of a local run from its environment (``make run``)."""
-
-    from ..secrets import DatabaseSecretStore  # noqa: PLC0415
-
-    service = IntegrationService(database, DatabaseSecretStore(database), public_base_url)
-    with database.transaction() as conn:
-        existing = IntegrationRepository(conn).get_by_account(account_id)
+    existing = service.find_by_account(account_id)
     if existing is None:
         return service.create(
             NewIntegration(

@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..db import Database
+from ..mapping import agent_states
 from ..models.change import NewChange
 from ..observability import logger
-from ..repositories.agents import AgentRepository
-from ..repositories.changes import ChangeRepository
-from .mapping import agent_states
+from ..uow import UnitOfWorkFactory
 from .metered import MeteredClient
 
 
@@ -28,7 +26,9 @@ class AgentRefresh:
     came_online: list[int] = field(default_factory=list)
 
 
-def refresh_agents(database: Database, client: MeteredClient, account_id: int, *, actor: str) -> AgentRefresh:
+def refresh_agents(
+    unit_of_work: UnitOfWorkFactory, client: MeteredClient, account_id: int, *, actor: str
+) -> AgentRefresh:
     agents = agent_states(account_id, client.list_agents())
     inboxes = client.list_inboxes()
     inbox_members = {inbox.id: [a.id for a in client.list_inbox_members(inbox.id)] for inbox in inboxes}
@@ -39,8 +39,8 @@ def refresh_agents(database: Database, client: MeteredClient, account_id: int, *
         # and taking it literally would deactivate every agent.
         logger.warning("Chatwoot listed no agents; agents left unchanged", extra={"account_id": account_id})
         return AgentRefresh()
-    with database.transaction() as conn:
-        repo = AgentRepository(conn)
+    with unit_of_work() as uow:
+        repo = uow.agents
         changed = repo.upsert_from_chatwoot(account_id, agents)
         for inbox_id, members in inbox_members.items():
             repo.replace_inbox_members(account_id, inbox_id, members)
@@ -50,7 +50,7 @@ def refresh_agents(database: Database, client: MeteredClient, account_id: int, *
         # The counters are kept by triggers; this repairs the one race they cannot see (see recount_agent_load).
         repo.recount_load(account_id)
         refresh = summarise_agent_changes(changed)
-        ChangeRepository(conn).append(_availability_events(account_id, changed, actor))
+        uow.changes.append(_availability_events(account_id, changed, actor))
     return refresh
 
 

@@ -19,21 +19,18 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from ..chatwoot import ChatwootNotFound, Conversation, ConversationPage, Message
-from ..db import Connection, Database
+from ..chatwoot import ChatwootNotFound, Conversation, ConversationPage
+from ..mapping import conversation_contact, conversation_state, last_message_id
 from ..models.change import NewChange
 from ..models.conversation import ConversationState, UpsertOutcome
 from ..models.integration import Integration
-from ..repositories.changes import ChangeRepository
-from ..repositories.conversations import ConversationRepository
-from ..repositories.messages import MessageRecord, MessageRepository
-from ..repositories.parties import PartyRepository
-from ..services.mirror import mirror_conversations, state_from_rest
+from ..repositories.sync import Bookkeeping, Held, Incoming
+from ..services.mirror import mirror_conversations
+from ..uow import UnitOfWork, UnitOfWorkFactory
 from .budget import Budget, DeadlineReached
-from .mapping import contact_of, last_message_id, message_rows
+from .messages import CaughtUp, MessageCatchUp
 from .metered import MeteredClient
 from .models import IntegrationSyncReport, SyncProgress, SyncSettings
-from .repository import Bookkeeping, Held, Incoming, SyncRepository
 
 ACTOR = "sync"
 _MAX_ERROR_CHARS = 500
@@ -53,22 +50,13 @@ class _Batch:
     newest_message: dict[int, int]
 
 
-@dataclass
-class _Messages:
-    """Messages read for a batch, and per conversation the id up to which they were read."""
-
-    rows: list[MessageRecord]
-    through: dict[int, int]
-    cut: bool
-
-
 class ConversationPass:
     """Runs one integration's conversation pass; ``progress`` is always the state to resume from."""
 
     def __init__(
         self,
         *,
-        database: Database,
+        unit_of_work: UnitOfWorkFactory,
         integration: Integration,
         client: MeteredClient,
         budget: Budget,
@@ -79,7 +67,7 @@ class ConversationPass:
         clock: Callable[[], datetime],
         progress: SyncProgress,
     ) -> None:
-        self._database = database
+        self._unit_of_work = unit_of_work
         self._integration = integration
         self._account_id = integration.account_id
         self._client = client
@@ -90,6 +78,13 @@ class ConversationPass:
         self._lease_until = lease_until
         self._clock = clock
         self.progress = progress
+        self._catch_up = MessageCatchUp(
+            client=client,
+            budget=budget,
+            settings=settings,
+            account_id=integration.account_id,
+            store_content=integration.store_message_content,
+        )
 
     # Passes -------------------------------------------------------------------------------------------
 
@@ -165,8 +160,8 @@ class ConversationPass:
         alive: list[int] = []
         while True:
             self._budget.check()
-            with self._database.transaction() as conn:
-                candidates = SyncRepository(conn).deletion_candidates(
+            with self._unit_of_work(read_only=True) as uow:
+                candidates = uow.sync.deletion_candidates(
                     self._account_id, started, exclude=alive, limit=self._settings.deletion_batch
                 )
             if not candidates:
@@ -196,9 +191,9 @@ class ConversationPass:
     def _delete(self, conversation_ids: Sequence[int], started: datetime) -> None:
         if not conversation_ids:
             return
-        with self._database.transaction() as conn:
-            deleted = SyncRepository(conn).soft_delete_unconfirmed(self._account_id, conversation_ids, started)
-            ChangeRepository(conn).append(
+        with self._unit_of_work() as uow:
+            deleted = uow.sync.soft_delete_unconfirmed(self._account_id, conversation_ids, started)
+            uow.changes.append(
                 [
                     NewChange(
                         account_id=self._account_id,
@@ -220,7 +215,7 @@ class ConversationPass:
 
         Conversations and contacts the mirror already holds exactly as Chatwoot shows them are not rewritten:
         they are only marked seen, which is all a full pass needs to know that they still exist. A batch with
-        nothing to write costs one statement, without a transaction around it.
+        nothing to write costs one unit of work of one statement.
         """
         batch = self._map(conversations)
         held = self._compare(batch.incoming)
@@ -241,19 +236,16 @@ class ConversationPass:
         )
         contacts_written, inserted = 0, 0
         outcomes: list[UpsertOutcome] = []
-        if not (changed or contacts or batch.failures or messages.rows):
-            saved = SyncRepository(self._database.connection()).record(self._account_id, bookkeeping)
-        else:
-            with self._database.transaction() as conn:
-                contacts_written = PartyRepository(conn).upsert_contacts(list(contacts.values()))
-                outcomes = mirror_conversations(conn, changed, actor=ACTOR, mark_synced=True) if changed else []
-                self._mark_failures(conn, batch.failures)
-                inserted = len(MessageRepository(conn).insert_new(messages.rows))
-                saved = SyncRepository(conn).record(self._account_id, bookkeeping)
-                if not saved:
-                    raise LeaseLost(self._lease_lost())
-        if not saved:
-            raise LeaseLost(self._lease_lost())
+        with self._unit_of_work() as uow:
+            if changed or contacts or batch.failures or messages.rows:
+                contacts_written = uow.parties.upsert_contacts(list(contacts.values()))
+                outcomes = mirror_conversations(uow, changed, actor=ACTOR, mark_synced=True) if changed else []
+                self._mark_failures(uow, batch.failures)
+                inserted = len(uow.messages.insert_new(messages.rows))
+            saved = uow.sync.record(self._account_id, bookkeeping)
+            if not saved:
+                # Nothing of the batch may stay: another run owns the integration now.
+                raise LeaseLost(self._lease_lost())
         self._count(batch, held, outcomes, contacts_written, inserted)
         if changed:
             self._report.upsert_round_trips += 1
@@ -266,10 +258,10 @@ class ConversationPass:
     def _map(self, conversations: Sequence[Conversation]) -> _Batch:
         batch = _Batch(incoming=[], states=[], failures=[], newest_message={})
         for conversation in conversations:
-            contact = contact_of(self._account_id, conversation)
+            contact = conversation_contact(self._account_id, conversation)
             state: ConversationState | None
             try:
-                state = state_from_rest(self._account_id, conversation)
+                state = conversation_state(self._account_id, conversation)
             except (ValueError, ValidationError) as exc:
                 state = None
                 batch.failures.append((conversation.id, _mapping_error(exc)))
@@ -283,16 +275,16 @@ class ConversationPass:
         return batch
 
     def _compare(self, incoming: list[Incoming]) -> dict[int, Held]:
-        # One read outside the batch's transaction. A webhook writing in between is harmless: the guarded upsert
-        # still decides, messages are inserted once whatever happens, and a skipped rewrite only means that the
-        # webhook's version, at least as new, stays.
-        return SyncRepository(self._database.connection()).compare(self._account_id, incoming)
+        # A read-only unit of work before the batch's own, because Chatwoot's messages are read in between. A webhook
+        # writing in between is harmless: the guarded upsert still decides, messages are inserted once whatever
+        # happens, and a skipped rewrite only means that the webhook's version, at least as new, stays.
+        with self._unit_of_work(read_only=True) as uow:
+            return uow.sync.compare(self._account_id, incoming)
 
-    def _read_messages(self, batch: _Batch, held: dict[int, Held]) -> _Messages:
+    def _read_messages(self, batch: _Batch, held: dict[int, Held]) -> CaughtUp:
         """Message catch-up: for each conversation whose newest message is past the sync's mark, read every
         message after the mark. The mark only moves over messages read here, so a message whose webhook was lost
         is found even when later messages did arrive. Up to ``message_readers`` conversations are read at once."""
-        result = _Messages(rows=[], through={}, cut=False)
         wanted: list[tuple[int, int]] = []
         for conversation_id, newest in batch.newest_message.items():
             mark = held[conversation_id]
@@ -301,68 +293,20 @@ class ConversationPass:
             after = mark.messages_synced_through or 0
             if newest > after:
                 wanted.append((conversation_id, after))
-        if not wanted:
-            return result
-        readers = min(self._settings.message_readers, len(wanted))
-        queue = iter(wanted)
-        with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sync-messages") as pool:
-            reading: deque[tuple[int, int, Future[tuple[list[Message], int, bool]]]] = deque()
-            while True:
-                while len(reading) < readers and not result.cut:
-                    following = next(queue, None)
-                    if following is None:
-                        break
-                    if self._budget.exhausted():
-                        result.cut = True
-                        break
-                    reading.append((*following, pool.submit(self._messages_after, *following)))
-                if not reading:
-                    return result
-                conversation_id, after, future = reading.popleft()
-                messages, through, cut = future.result()
-                result.rows.extend(
-                    message_rows(
-                        self._account_id,
-                        conversation_id,
-                        messages,
-                        store_content=self._integration.store_message_content,
-                    )
-                )
-                if through > after:
-                    result.through[conversation_id] = through
-                result.cut = result.cut or cut
+        return self._catch_up.read(wanted)
 
-    def _messages_after(self, conversation_id: int, after: int) -> tuple[list[Message], int, bool]:
-        """Messages after ``after``, ascending, page by page; the id read up to; whether the deadline cut it."""
-        collected: list[Message] = []
-        through = after
-        for _ in range(self._settings.max_message_pages):
-            try:
-                page = self._client.messages_after(conversation_id, through)
-            except ChatwootNotFound:
-                break  # deleted since the list was read: the next full pass finds it gone
-            if not page.items:
-                break
-            collected.extend(page.items)
-            through = max(through, *(m.id for m in page.items))
-            if len(page.items) < self._settings.messages_page_size:
-                break
-            if self._budget.exhausted():
-                return collected, through, True
-        return collected, through, False
-
-    def _mark_failures(self, conn: Connection, failures: Sequence[tuple[int, str]]) -> None:
+    def _mark_failures(self, uow: UnitOfWork, failures: Sequence[tuple[int, str]]) -> None:
         if not failures:
             return
-        repo = ConversationRepository(conn)
+        repo = uow.conversations
         # A sync error can only follow syncing (the database refuses anything else).
         repo.set_sync_status(self._account_id, [cid for cid, _ in failures], "syncing")
         for conversation_id, error in failures:
             repo.set_sync_status(self._account_id, [conversation_id], "error", error=error)
 
     def _save(self, progress: SyncProgress) -> None:
-        with self._database.transaction() as conn:
-            saved = SyncRepository(conn).save_progress(
+        with self._unit_of_work() as uow:
+            saved = uow.sync.save_progress(
                 self._integration.id, self._owner, progress.model_dump_json(), self._lease_until()
             )
         if not saved:

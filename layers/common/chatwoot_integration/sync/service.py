@@ -25,20 +25,18 @@ from typing import Any
 import psycopg
 
 from ..chatwoot import ChatwootAuthError, ChatwootBudgetExceeded, ChatwootError
-from ..db import Database
 from ..errors import DomainError, NotFound
 from ..models.integration import Integration
 from ..observability import logger
-from ..repositories.integrations import IntegrationRepository
 from ..services.assignment import AssignmentService
 from ..services.changes import ChangePublisher
 from ..services.chatwoot_clients import ChatwootClients
+from ..uow import UnitOfWorkFactory
 from .agents import AgentRefresh, refresh_agents
 from .budget import Budget, Deadline, DeadlineReached
 from .metered import MeteredClient
 from .models import IntegrationSyncReport, SyncProgress, SyncReport, SyncRequest, SyncSettings
 from .passes import ACTOR, ConversationPass, LeaseLost
-from .repository import SyncRepository
 
 _MAX_ERROR_CHARS = 1000
 _PUBLISH_BATCH = 500
@@ -58,7 +56,7 @@ class SyncService:
 
     def __init__(
         self,
-        database: Database,
+        unit_of_work: UnitOfWorkFactory,
         clients: ChatwootClients,
         *,
         assignment: AssignmentService | None = None,
@@ -67,7 +65,7 @@ class SyncService:
         clock: Callable[[], datetime] = _utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._database = database
+        self._unit_of_work = unit_of_work
         self._clients = clients
         self._assignment = assignment
         self._publisher = publisher
@@ -100,11 +98,10 @@ class SyncService:
         return self.run(request, deadline=deadline).integrations[0]
 
     def _integrations(self, request: SyncRequest) -> list[Integration]:
-        with self._database.transaction() as conn:
-            repo = IntegrationRepository(conn)
+        with self._unit_of_work(read_only=True) as uow:
             if request.integration_id is None:
-                return repo.list_all(active_only=True)
-            integration = repo.get(request.integration_id)
+                return uow.integrations.list_all(active_only=True)
+            integration = uow.integrations.get(request.integration_id)
         if integration is None:
             raise NotFound(f"integration {request.integration_id} not found")
         return [integration]
@@ -134,7 +131,7 @@ class SyncService:
             client = MeteredClient(self._clients.for_integration(integration))
             progress = self._plan(integration, request, report)
             work = ConversationPass(
-                database=self._database,
+                unit_of_work=self._unit_of_work,
                 integration=integration,
                 client=client,
                 budget=budget,
@@ -147,7 +144,7 @@ class SyncService:
             )
             try:
                 budget.check()
-                agents = refresh_agents(self._database, client, integration.account_id, actor=ACTOR)
+                agents = refresh_agents(self._unit_of_work, client, integration.account_id, actor=ACTOR)
                 report.agents_changed = agents.changed
                 report.availability_changes = agents.availability_changes
                 work.run()
@@ -187,8 +184,8 @@ class SyncService:
         too_old = cursor is not None and (now - cursor).total_seconds() > self._settings.max_incremental_age_seconds
         if request.mode == "full" or cursor is None or too_old:
             report.mode = "full"
-            with self._database.transaction() as conn:
-                db_now = SyncRepository(conn).database_now()
+            with self._unit_of_work(read_only=True) as uow:
+                db_now = uow.server.now()
             return SyncProgress(mode="full", started_at=now, db_started_at=db_now)
         # An incremental pass cut before has nothing to resume but its window, which still counts from the cursor.
         report.resumed = previous is not None
@@ -246,16 +243,15 @@ class SyncService:
 
     def _acquire(self, integration: Integration, owner: str, budget: Budget) -> Integration | None:
         """Take the lease and return the integration as it stands under it, or None when another run holds it."""
-        with self._database.transaction() as conn:
-            repo = IntegrationRepository(conn)
-            if not repo.acquire_sync_lease(integration.id, owner, self._lease_until(budget), self._clock()):
+        with self._unit_of_work() as uow:
+            if not uow.integrations.acquire_sync_lease(integration.id, owner, self._lease_until(budget), self._clock()):
                 return None
-            return repo.get(integration.id)
+            return uow.integrations.get(integration.id)
 
     def _release(self, integration: Integration, owner: str, outcome: dict[str, Any]) -> None:
         try:
-            with self._database.transaction() as conn:
-                released = IntegrationRepository(conn).release_sync_lease(integration.id, owner, outcome)
+            with self._unit_of_work() as uow:
+                released = uow.integrations.release_sync_lease(integration.id, owner, outcome)
         except psycopg.Error:
             # The lease expires on its own; the next run finds the last state that was committed.
             logger.exception("sync outcome not recorded", extra={"integration_id": integration.id})

@@ -291,6 +291,14 @@ class ConversationData(_Model):
         return self.meta.sender
 
     @property
+    def contact_id(self) -> int | None:
+        return self.meta.sender.id if self.meta.sender else None
+
+    @property
+    def updated_at_datetime(self) -> datetime:
+        return self.updated_at
+
+    @property
     def team_id(self) -> int | None:
         return self.meta.team.id if self.meta.team else None
 

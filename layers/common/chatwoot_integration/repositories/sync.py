@@ -18,8 +18,8 @@ from pydantic import ConfigDict, TypeAdapter
 from ..db import Connection
 from ..models.conversation import ConversationState
 from ..models.party import Contact
-from ..repositories._sql import to_json
-from ..repositories.conversations import STATE_COLUMNS, STATE_TYPES
+from ._sql import to_json
+from .conversations import STATE_COLUMNS, STATE_TYPES
 
 # Built on first use, like every schema of the layer: the sync's cold start does not pay for it.
 _STATES: TypeAdapter[list[ConversationState]] = TypeAdapter(
@@ -136,13 +136,6 @@ class Bookkeeping:
 class SyncRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    def database_now(self) -> datetime:
-        """The database's clock (``synced_at``, ``seen_at`` and ``updated_at`` are stamped from it)."""
-        row = self._conn.execute("SELECT clock_timestamp() AS now").fetchone()
-        assert row is not None
-        now: datetime = row["now"]
-        return now
 
     def compare(self, account_id: int, batch: Sequence[Incoming]) -> dict[int, Held]:
         """How each conversation of ``batch`` compares with what the mirror holds, in one statement."""

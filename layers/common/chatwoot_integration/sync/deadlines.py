@@ -1,20 +1,12 @@
-"""The sync's collaborators for one container, built on first use (never at import time)."""
+"""The deadlines a sync run keeps: the Lambda invocation's, or an API request's (API Gateway waits 30 s)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Protocol
 
-from ..config import get_settings
-from ..db import Database, get_database
-from ..secrets import secret_store_from_settings
-from ..services.assignment import AssignmentService
-from ..services.changes import ChangePublisher
-from ..services.chatwoot_clients import ChatwootClients
 from .budget import Deadline
-from .service import SyncService
 
 # Left between the sync's own deadline and the Lambda's: enough to record the outcome and release the lease.
 LAMBDA_SAFETY_SECONDS = 10.0
@@ -26,31 +18,6 @@ API_SAFETY_SECONDS = 4.0
 
 class RemainingTime(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
-
-
-@lru_cache(maxsize=1)
-def sync_service() -> SyncService:
-    settings = get_settings()
-    database = get_database()
-    clients = ChatwootClients(database, secret_store_from_settings())
-    return SyncService(
-        database,
-        clients,
-        assignment=AssignmentService(database, clients),
-        publisher=ChangePublisher(database, settings.event_bus_name),
-    )
-
-
-def api_sync_service(
-    database: Database, clients: ChatwootClients, assignment: AssignmentService, publisher: ChangePublisher
-) -> SyncService:
-    """The sync over the API function's own collaborators (its Chatwoot clients, its assignment service)."""
-    return SyncService(database, clients, assignment=assignment, publisher=publisher)
-
-
-def reset() -> None:
-    """Forget the per-container service (tests point the process at another database or Chatwoot)."""
-    sync_service.cache_clear()
 
 
 def lambda_deadline(

@@ -1,4 +1,4 @@
-"""REST shapes to mirror rows: agents, contacts, the newest message, stored messages."""
+"""The one mapping, REST side: agents, contacts, the newest message, stored messages."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chatwoot_integration.chatwoot import Agent, Conversation, Message
+from chatwoot_integration.mapping import agent_states, conversation_contact, last_message_id, rest_message_records
 from chatwoot_integration.sync.agents import summarise_agent_changes
-from chatwoot_integration.sync.mapping import agent_states, contact_of, last_message_id, message_rows
 
 CREATED = 1_781_690_000
 
@@ -55,7 +55,7 @@ def test_agents_take_a_default_role_and_availability_and_agents_of_other_account
 
 
 def test_the_contact_comes_from_meta_sender() -> None:
-    contact = contact_of(3, rest_conversation())
+    contact = conversation_contact(3, rest_conversation())
 
     assert contact is not None
     assert contact.model_dump() == {
@@ -66,7 +66,7 @@ def test_the_contact_comes_from_meta_sender() -> None:
         "phone_number": "+5511",
         "identifier": None,
     }
-    assert contact_of(3, rest_conversation(meta={})) is None
+    assert conversation_contact(3, rest_conversation(meta={})) is None
 
 
 def test_the_newest_message_is_the_last_non_activity_one_and_an_activity_never_counts() -> None:
@@ -93,8 +93,8 @@ def test_stored_messages_keep_notes_and_templates_drop_activities_and_content_wh
         ),
     ]
 
-    kept = message_rows(3, 7, messages, store_content=True)
-    without_content = message_rows(3, 7, messages, store_content=False)
+    kept = rest_message_records(3, 7, messages, store_content=True)
+    without_content = rest_message_records(3, 7, messages, store_content=False)
 
     assert [(m.message_id, m.message_type, m.private, m.sender_type, m.sender_id) for m in kept] == [
         (1, "incoming", False, "contact", 40),
@@ -111,7 +111,7 @@ def test_stored_messages_keep_notes_and_templates_drop_activities_and_content_wh
 def test_a_message_without_a_creation_time_is_skipped() -> None:
     broken = Message.model_validate(rest_message(1, 0, created_at=0))
 
-    assert message_rows(3, 7, [broken], store_content=True) == []
+    assert rest_message_records(3, 7, [broken], store_content=True) == []
 
 
 def test_the_agent_refresh_reports_who_went_offline_or_left_and_who_came_online() -> None:
