@@ -11,9 +11,8 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from chatwoot_integration.api import context
 from chatwoot_integration.models.conversation import ConversationFilter
-from chatwoot_integration.repositories.conversations import ConversationRepository
+from chatwoot_integration.uow import UnitOfWork
 from localdev.apigw import LocalLambdaContext, LocalRequest, build_http_event
 from localdev.authorizer import render_claims
 
@@ -87,7 +86,6 @@ def run(ctx: BenchContext) -> list[Result]:
     with ctx.fresh_database("bench_api_list") as database:
         with database.transaction() as conn:
             conn.execute(_SEED.encode())
-        context.reset()
         api = load_function("api")
         handler = api.lambda_handler
 
@@ -102,8 +100,8 @@ def run(ctx: BenchContext) -> list[Result]:
         pk_p99 = percentile(pk, 0.99)
         results.append(Result("api GET conversation by key p99 (limit)", pk_p99 * 1000, "ms"))
 
-        with database.transaction() as conn:
-            repo = ConversationRepository(conn)
+        with UnitOfWork(database, read_only=True) as uow:
+            repo = uow.conversations
             for name, query in FILTERS.items():
                 filters = {k: v for k, v in query.items() if k != "sort"}
                 if "unassigned" in filters:
@@ -132,5 +130,4 @@ def run(ctx: BenchContext) -> list[Result]:
             results.append(
                 Result.compared(f"api list [{name}] p99 vs key lookup p99", p99 * 1000, "ms", pk_p99 * 1000, "<= 3")
             )
-        context.reset()
     return results

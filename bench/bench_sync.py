@@ -29,12 +29,12 @@ import httpx
 import psycopg
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.repositories.integrations import IntegrationRepository
 from chatwoot_integration.secrets import DatabaseSecretStore
 from chatwoot_integration.services.changes import ChangePublisher
 from chatwoot_integration.services.chatwoot_clients import ChatwootClients, default_client_factory
 from chatwoot_integration.sync.models import IntegrationSyncReport, SyncRequest
 from chatwoot_integration.sync.service import SyncService
+from chatwoot_integration.uow import UnitOfWork, unit_of_work_factory
 from chatwoot_simulator import Simulator, seed_demo, serve
 
 from .harness import BenchContext, Result, quiet
@@ -63,10 +63,11 @@ def run(ctx: BenchContext) -> list[Result]:
         quiet(),
     ):
         _connect(database, url, account_id, token)
+        unit_of_work = unit_of_work_factory(database)
         service = SyncService(
-            database,
-            ChatwootClients(database, DatabaseSecretStore(database), default_client_factory(http)),
-            publisher=ChangePublisher(database, None),
+            unit_of_work,
+            ChatwootClients(unit_of_work, DatabaseSecretStore(unit_of_work), default_client_factory(http)),
+            publisher=ChangePublisher(unit_of_work, None),
         )
         counts = _Counts()
         with _counting(database, counts):
@@ -141,19 +142,15 @@ def _simulator_process(conversations: int) -> Iterator[tuple[str, int, str]]:
 
 
 def _connect(database: Database, url: str, account_id: int, token: str) -> int:
-    with database.transaction() as conn:
-        return (
-            IntegrationRepository(conn)
-            .insert(
-                {
-                    "name": "Bench",
-                    "base_url": url,
-                    "account_id": account_id,
-                    "credentials": {"api_token": token, "webhook_secret": WEBHOOK_SECRET},
-                }
-            )
-            .id
-        )
+    with UnitOfWork(database) as uow:
+        return uow.integrations.insert(
+            {
+                "name": "Bench",
+                "base_url": url,
+                "account_id": account_id,
+                "credentials": {"api_token": token, "webhook_secret": WEBHOOK_SECRET},
+            }
+        ).id
 
 
 def _timed_pass(service: SyncService) -> tuple[float, IntegrationSyncReport]:
@@ -193,11 +190,11 @@ def _counting(database: Database, counts: _Counts) -> Iterator[None]:
     conn = database.connection()
     cursor_type = type("CountingCursor", (_CountingCursor,), {"counts": counts})
     previous_factory = conn.cursor_factory
-    original_transaction: Callable[[], Any] = database.transaction
+    original_transaction: Callable[..., Any] = database.transaction
 
-    def transaction() -> Any:
+    def transaction(**options: Any) -> Any:
         counts.transactions += 1
-        return original_transaction()
+        return original_transaction(**options)
 
     conn.cursor_factory = cursor_type
     database.transaction = transaction  # type: ignore[method-assign]

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from chatwoot_integration.db import Database, set_database
+from chatwoot_integration.bootstrap import bootstrap
+from chatwoot_integration.db import Database
 from chatwoot_integration.observability import logger
-from chatwoot_integration.repositories.deliveries import DeliveryRepository
-from chatwoot_integration.repositories.integrations import IntegrationRepository
+from chatwoot_integration.uow import UnitOfWork
 from localdev.invoke import exec_file
 from localdev.migrate import migrate
 from localdev.postgres import PostgresHandle, connect_or_start, recreate_database
@@ -68,16 +68,16 @@ class BenchContext:
 
     @contextmanager
     def fresh_database(self, name: str) -> Iterator[Database]:
-        """An empty, migrated database installed as the process-wide one for the benchmark's duration."""
+        """An empty, migrated database, installed in the handlers' graph for the benchmark's duration."""
         recreate_database(self.postgres.url, name)
         url = self.postgres.url_for(name)
         migrate(url)
         database = Database(lambda: url)
-        set_database(database)
+        bootstrap().configure(database=database)
         try:
             yield database
         finally:
-            set_database(None)
+            bootstrap().configure()
             database.close()
 
 
@@ -145,8 +145,8 @@ def quiet() -> Iterator[None]:
 
 
 def create_integration(database: Database, *, name: str, account_id: int, webhook_secret: str) -> int:
-    with database.transaction() as conn:
-        integration = IntegrationRepository(conn).insert(
+    with UnitOfWork(database) as uow:
+        integration = uow.integrations.insert(
             {
                 "name": name,
                 "base_url": "http://127.0.0.1:3100",
@@ -159,5 +159,5 @@ def create_integration(database: Database, *, name: str, account_id: int, webhoo
 
 def delivery_outcomes(database: Database, integration_id: int) -> dict[str, int]:
     """How many of the integration's recorded deliveries ended in each status."""
-    with database.transaction() as conn:
-        return DeliveryRepository(conn).count_by_status(integration_id)
+    with UnitOfWork(database, read_only=True) as uow:
+        return uow.deliveries.count_by_status(integration_id)

@@ -124,22 +124,20 @@ def test_a_new_api_token_lifts_an_auth_error(service: IntegrationService, db: Da
     assert updated.sync_error is None
 
 
-def test_ensure_local_integration_creates_then_updates(db: Database) -> None:
+def test_ensure_local_integration_creates_then_updates(db: Database, service: IntegrationService) -> None:
     first = ensure_local_integration(
-        db,
+        service,
         base_url="http://127.0.0.1:3100",
         account_id=1,
         api_token="t1",
         webhook_secret="s1",
-        public_base_url="http://127.0.0.1:3000",
     )
     again = ensure_local_integration(
-        db,
+        service,
         base_url="http://127.0.0.1:3101",
         account_id=1,
         api_token="t2",
         webhook_secret="s2",
-        public_base_url="http://127.0.0.1:3000",
     )
     assert again.id == first.id
     assert again.base_url == "http://127.0.0.1:3101"

@@ -92,7 +92,10 @@ class Database:
         except psycopg.OperationalError:
             self._discard(getattr(self._local, "conn", None))
             raise
-        conn.read_only = read_only or None
+        # Inside another transaction of this thread this one is a savepoint of it, and shares its mode.
+        outermost = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        if outermost:
+            conn.read_only = read_only or None
         try:
             with conn.transaction():
                 yield conn
@@ -101,7 +104,7 @@ class Database:
             self._discard(conn)
             raise
         finally:
-            if not conn.closed:
+            if outermost and not conn.closed:
                 conn.read_only = None
 
     def close(self) -> None:
