@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 from pydantic import SecretStr
 
-from chatwoot_integration.chatwoot import RetryPolicy
+from chatwoot_integration.chatwoot.retry import RetryPolicy
 from chatwoot_integration.db import Database
 from chatwoot_integration.models.integration import IntegrationChanges
 from chatwoot_integration.sync.models import SyncRequest

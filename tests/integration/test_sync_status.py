@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from chatwoot_integration.chatwoot import Conversation as RestConversation
+from chatwoot_integration.chatwoot.models import Conversation as RestConversation
 from chatwoot_integration.db import Database
 from chatwoot_integration.mapping import conversation_state
 from chatwoot_integration.services.mirror import mirror_conversations

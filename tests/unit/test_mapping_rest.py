@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chatwoot_integration.chatwoot import Agent, Conversation, Message
+from chatwoot_integration.chatwoot.models import Agent, Conversation, Message
 from chatwoot_integration.mapping import agent_states, conversation_contact, last_message_id, rest_message_records
 from chatwoot_integration.sync.agents import summarise_agent_changes
 

@@ -51,6 +51,11 @@ class UpstreamError(DomainError):
 class UnprocessableEntity(DomainError):
     code = "unprocessable"
 
+    @classmethod
+    def not_an_agent(cls, agent_id: int, account_id: int, *, field: str) -> UnprocessableEntity:
+        """The body names an agent the account does not have (or no longer has)."""
+        return cls(f"agent {agent_id} is not an agent of account {account_id}", details=[{"field": field}])
+
 
 class MirrorPending(DomainError):
     """Chatwoot accepted a change but the mirror could not record it now; the next sync brings it up to date."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from chatwoot_integration.chatwoot import ChatwootClient
+from chatwoot_integration.chatwoot.client import ChatwootClient
 from tests.fake_time import FakeTime
 
 BASE_URL = "https://chatwoot.example.test"

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chatwoot_integration.chatwoot import ChatwootClient, RetryPolicy
+from chatwoot_integration.chatwoot.client import ChatwootClient
+from chatwoot_integration.chatwoot.retry import RetryPolicy
 from tests.unit.chatwoot.chatwoot_rest_fakes import (
     ACCOUNT_ID,
     API_TOKEN,

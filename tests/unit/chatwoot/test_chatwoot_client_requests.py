@@ -7,13 +7,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from chatwoot_integration.chatwoot import (
-    Agent,
-    ChatwootClient,
-    ChatwootInvalidResponse,
-    MessageType,
-    Team,
-)
+from chatwoot_integration.chatwoot.client import ChatwootClient
+from chatwoot_integration.chatwoot.errors import ChatwootInvalidResponse
+from chatwoot_integration.chatwoot.models import Agent, MessageType, Team
 from tests.unit.chatwoot.chatwoot_rest_fakes import (
     API_TOKEN,
     ScriptedChatwoot,

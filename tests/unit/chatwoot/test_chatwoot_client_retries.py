@@ -9,18 +9,18 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from chatwoot_integration.chatwoot import (
+from chatwoot_integration.chatwoot.client import ChatwootClient
+from chatwoot_integration.chatwoot.errors import (
     ChatwootAuthError,
     ChatwootBudgetExceeded,
-    ChatwootClient,
     ChatwootClientError,
     ChatwootError,
     ChatwootNotFound,
     ChatwootRateLimited,
     ChatwootServerError,
     ChatwootUnavailable,
-    RetryPolicy,
 )
+from chatwoot_integration.chatwoot.retry import RetryPolicy
 from tests.unit.chatwoot.chatwoot_rest_fakes import (
     API_TOKEN,
     WALL_CLOCK,

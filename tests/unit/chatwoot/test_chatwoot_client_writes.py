@@ -5,16 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chatwoot_integration.chatwoot import (
-    ChatwootClient,
+from chatwoot_integration.chatwoot.client import ChatwootClient
+from chatwoot_integration.chatwoot.errors import (
     ChatwootNotFound,
     ChatwootOutcomeUnknown,
     ChatwootServerError,
     ChatwootUnavailable,
-    RetryPolicy,
     UnknownAgentError,
     UnknownTeamError,
 )
+from chatwoot_integration.chatwoot.retry import RetryPolicy
 from tests.unit.chatwoot.chatwoot_rest_fakes import (
     ClientFactory,
     FakeTime,

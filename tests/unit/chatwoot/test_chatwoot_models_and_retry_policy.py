@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from chatwoot_integration.chatwoot import Agent, Conversation, get_http_client, to_utc_datetime
+from chatwoot_integration.chatwoot.http import get_http_client
+from chatwoot_integration.chatwoot.models import Agent, Conversation, to_utc_datetime
 from chatwoot_integration.chatwoot.retry import RetryPolicy, backoff_delay, parse_retry_after
 from tests.unit.chatwoot.chatwoot_rest_fakes import conversation_json
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from chatwoot_integration.chatwoot import ChatwootClient, RetryPolicy
+from chatwoot_integration.chatwoot.client import ChatwootClient
+from chatwoot_integration.chatwoot.retry import RetryPolicy
 from chatwoot_integration.db import Database
 from chatwoot_integration.models.integration import Integration
 from chatwoot_integration.secrets import DatabaseSecretStore

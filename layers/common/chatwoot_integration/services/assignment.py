@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..chatwoot import ChatwootClient, ChatwootError
+from ..chatwoot.client import ChatwootClient
+from ..chatwoot.errors import ChatwootError
 from ..errors import Conflict, NotFound, UnprocessableEntity
 from ..models.change import NewChange
 from ..models.integration import AssignmentPolicy, Integration
@@ -108,9 +109,7 @@ class AssignmentService:
             if conversation is None:
                 raise NotFound(f"conversation {conversation_id} not found")
             if uow.assignment.lock_agent(account_id, agent_id) is None:
-                raise UnprocessableEntity(
-                    f"agent {agent_id} is not an agent of account {account_id}", details=[{"field": "agent_id"}]
-                )
+                raise UnprocessableEntity.not_an_agent(agent_id, account_id, field="agent_id")
             self._tell_chatwoot(client, conversation_id, agent_id)
             uow.assignment.reserve(account_id, conversation_id, agent_id)
             self._record(uow, account_id, conversation_id, agent_id, "requested", actor, conversation["assignee_id"])

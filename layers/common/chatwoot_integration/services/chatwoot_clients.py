@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from ..cache import IntegrationCache
-from ..chatwoot import ChatwootClient, get_http_client
+from ..chatwoot.client import ChatwootClient
+from ..chatwoot.http import get_http_client
 from ..chatwoot.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from ..errors import Conflict, NotFound
 from ..models.integration import Integration

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from ..chatwoot import ChatwootClient, ChatwootError, ChatwootNotFound, UnknownAgentError
+from ..chatwoot.client import ChatwootClient
+from ..chatwoot.errors import ChatwootError, ChatwootNotFound, UnknownAgentError
 from ..clock import utcnow
 from ..errors import DomainError, MirrorPending, NotFound, UnprocessableEntity, UpstreamError
 from ..mapping import conversation_state
@@ -164,9 +165,7 @@ def _require(uow: UnitOfWork, account_id: int, conversation_id: int) -> Conversa
 def _require_agent(uow: UnitOfWork, account_id: int, agent_id: int) -> None:
     agent = uow.agents.get(account_id, agent_id)
     if agent is None or not agent.active:
-        raise UnprocessableEntity(
-            f"agent {agent_id} is not an agent of account {account_id}", details=[{"field": "assignee_id"}]
-        )
+        raise UnprocessableEntity.not_an_agent(agent_id, account_id, field="assignee_id")
 
 
 def _link_party(uow: UnitOfWork, account_id: int, conversation_id: int, parte_id: str | None, actor: str) -> None:

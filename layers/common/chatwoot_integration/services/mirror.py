@@ -26,16 +26,19 @@ def mirror_conversations(
 
 
 def conversation_events(account_id: int, outcome: UpsertOutcome, actor: str) -> list[NewChange]:
+    """What one upsert outcome tells the feed: created, restored, and/or updated (with each field's from/to)."""
+
+    def event(kind: str, data: dict[str, Any] | None = None) -> NewChange:
+        return NewChange(
+            account_id=account_id,
+            type=f"conversation.{kind}",
+            actor=actor,
+            conversation_id=outcome.conversation_id,
+            data=data or {},
+        )
+
     if outcome.inserted:
-        return [
-            NewChange(
-                account_id=account_id,
-                type="conversation.created",
-                actor=actor,
-                conversation_id=outcome.conversation_id,
-                data=dict(outcome.current or {}),
-            )
-        ]
+        return [event("created", dict(outcome.current or {}))]
     if not outcome.changed or outcome.previous is None or outcome.current is None:
         return []
     changes = {
@@ -45,24 +48,9 @@ def conversation_events(account_id: int, outcome: UpsertOutcome, actor: str) -> 
     }
     events = []
     if outcome.previous.get("deleted") and not outcome.current.get("deleted"):
-        events.append(
-            NewChange(
-                account_id=account_id,
-                type="conversation.restored",
-                actor=actor,
-                conversation_id=outcome.conversation_id,
-            )
-        )
+        events.append(event("restored"))
     if changes:
-        events.append(
-            NewChange(
-                account_id=account_id,
-                type="conversation.updated",
-                actor=actor,
-                conversation_id=outcome.conversation_id,
-                data={"changes": changes},
-            )
-        )
+        events.append(event("updated", {"changes": changes}))
     return events
 
 

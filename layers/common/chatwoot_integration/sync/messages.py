@@ -12,7 +12,8 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ..chatwoot import ChatwootNotFound, Message
+from ..chatwoot.errors import ChatwootNotFound
+from ..chatwoot.models import Message
 from ..mapping import rest_message_records
 from ..models.message import MessageRecord
 from .budget import Budget

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from ..chatwoot import Agent, ChatwootClient, Conversation, ConversationPage, Inbox, MessagesPage, Team
+from ..chatwoot.client import ChatwootClient
+from ..chatwoot.models import Agent, Conversation, ConversationPage, Inbox, MessagesPage, Team
 
 
 class MeteredClient:

@@ -19,7 +19,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from ..chatwoot import ChatwootNotFound, Conversation, ConversationPage
+from ..chatwoot.errors import ChatwootNotFound
+from ..chatwoot.models import Conversation, ConversationPage
 from ..mapping import conversation_contact, conversation_state, last_message_id
 from ..models.change import NewChange
 from ..models.conversation import ConversationState, UpsertOutcome

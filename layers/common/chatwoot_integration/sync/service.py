@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from ..chatwoot import ChatwootAuthError, ChatwootBudgetExceeded, ChatwootError
+from ..chatwoot.errors import ChatwootAuthError, ChatwootBudgetExceeded, ChatwootError
 from ..errors import DomainError, NotFound
 from ..models.integration import Integration
 from ..observability import logger
