@@ -16,10 +16,9 @@ loads only the repository modules it needs (cold start).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from .observability import traced
 
@@ -133,9 +132,3 @@ def unit_of_work_factory(database: Database) -> UnitOfWorkFactory:
         return UnitOfWork(database, read_only=read_only)
 
     return new
-
-
-def run_in_unit_of_work(factory: UnitOfWorkFactory, work: Callable[[UnitOfWork], R], **options: Any) -> R:
-    """``work(uow)`` inside a new unit of work; its result once the transaction committed."""
-    with factory(**options) as uow:
-        return work(uow)
