@@ -1,7 +1,7 @@
 """Memory of one processor container over 50,000 webhook events: resident memory must stay flat after warm-up.
 
 One process plays one Lambda container: the processor function's handler (``functions/processor/app.py``, so
-``handle_sqs_batch``, the ``DeliveryProcessor`` and the per-invocation metric flush, exactly as deployed) gets SQS
+the container's ``DeliveryProcessor`` from ``bootstrap`` and the per-invocation metric flush, exactly as deployed) gets SQS
 events of 10 records (the template's batch size) against one database. The events are the conversation lives of
 ``bench/workload.py`` (created, first message, the ``contact_updated`` and typing noise Chatwoot sends along,
 assignment, reply, private note, resolution, a follow-up that reopens), 25 conversations interleaved, built one

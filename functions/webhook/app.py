@@ -13,14 +13,12 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from chatwoot_integration.bootstrap import bootstrap
 from chatwoot_integration.ingest import telemetry
-from chatwoot_integration.ingest.receive import (
-    PayloadTooLarge,
-    WebhookRequest,
-    WebhookUnauthorized,
-    get_receiver,
-)
-from chatwoot_integration.observability import logger, metrics
+from chatwoot_integration.ingest.receive import PayloadTooLarge, WebhookRequest, WebhookUnauthorized
+from chatwoot_integration.observability import logger, metrics, tracer
+
+components = bootstrap()
 
 
 class Accepted(BaseModel):
@@ -45,13 +43,14 @@ class ErrorBody(BaseModel):
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return answer(request_from_event(event))
 
 
 def answer(request: WebhookRequest) -> dict[str, Any]:
     try:
-        receipt = get_receiver().receive(request)
+        receipt = components.receiver.receive(request)
     except WebhookUnauthorized as refused:
         return _error(401, refused.code, refused.message)
     except PayloadTooLarge as refused:

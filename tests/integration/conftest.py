@@ -6,7 +6,9 @@ import psycopg
 import pytest
 
 from chatwoot_integration.db import Database
+from chatwoot_integration.ingest.processor import DeliveryProcessor
 from tests.factories import create_integration
+from tests.graph import graph
 from tests.unit.ingest.support import ACCOUNT_ID, SECRET
 
 
@@ -17,7 +19,6 @@ def integration_id(conn: psycopg.Connection) -> int:
 
 
 @pytest.fixture
-def processor(db: Database) -> DeliveryProcessor:  # noqa: F821
-    from chatwoot_integration.ingest.process import DeliveryProcessor  # noqa: PLC0415
-
-    return DeliveryProcessor(db)
+def processor(db: Database) -> DeliveryProcessor:
+    """The processor of the application's graph, on the test's database."""
+    return graph(db).processor

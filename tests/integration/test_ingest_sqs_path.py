@@ -15,9 +15,8 @@ import pytest
 import webhook.app as webhook_app
 from moto import mock_aws
 
-from chatwoot_integration.config import get_settings
-from chatwoot_integration.db import Database, set_database
-from chatwoot_integration.ingest.receive import set_receiver
+from chatwoot_integration.bootstrap import bootstrap
+from chatwoot_integration.db import Database
 from chatwoot_integration.ingest.record import IngestRecord
 from chatwoot_integration.repositories.conversations import ConversationRepository
 from chatwoot_integration.repositories.deliveries import DeliveryRepository
@@ -106,13 +105,12 @@ def aws(monkeypatch: pytest.MonkeyPatch, db: Database, integration_id: int) -> I
             SecretString=json.dumps({"api_token": "t", "webhook_secret": SECRET, "account_id": ACCOUNT_ID}),
         )
         monkeypatch.setenv("INGEST_QUEUE_URL", queue_url)
-        get_settings.cache_clear()
-        set_receiver(None)
+        # The handlers' graph, built again from this environment, on the test's database.
+        bootstrap().configure(database=db)
         try:
             yield Aws(sqs, queue_url, dlq_url)
         finally:
-            set_receiver(None)
-            get_settings.cache_clear()
+            bootstrap().configure(database=db)
 
 
 def post(body: bytes, integration_id: int, delivery_id: str) -> dict[str, Any]:
@@ -170,11 +168,11 @@ def test_a_delivery_failing_every_retry_reaches_the_dead_letter_queue_and_replay
     post(raw_body(load_fixture("conversation_created")), integration_id, "unlucky")
     # The database is unreachable for the processor while SQS retries (maxReceiveCount 2 in this test).
     down = Database(lambda: "host=127.0.0.1 port=9 dbname=nowhere connect_timeout=2")
-    set_database(down)
+    bootstrap().configure(database=down)
     try:
         reports = [aws.run_processor() for _ in range(2)]
     finally:
-        set_database(db)
+        bootstrap().configure(database=db)
     assert [len(r["batchItemFailures"]) for r in reports] == [1, 1]
     third_receive, _ = aws.lambda_sqs_event()
     assert third_receive["Records"] == []  # SQS moved it on the receive after the last allowed one

@@ -8,11 +8,12 @@ import psycopg
 import pytest
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest.process import DeliveryProcessor, DeliveryResult
+from chatwoot_integration.ingest.processor import DeliveryProcessor, DeliveryResult
 from chatwoot_integration.ingest.record import IngestRecord
 from chatwoot_integration.repositories.conversations import ConversationRepository
 from chatwoot_integration.repositories.deliveries import DeliveryRepository
 from chatwoot_integration.repositories.integrations import IntegrationRepository
+from chatwoot_integration.uow import unit_of_work_factory
 from tests.factories import create_integration
 from tests.fixtures.chatwoot_payloads import (
     DEFAULT_UPDATED_AT,
@@ -205,7 +206,7 @@ def test_duplicates_inside_one_batch_are_settled_like_duplicates_across_batches(
         (record(body, integration_id=integration_id, delivery_id="d-1"), 1),
     ]
 
-    outcomes = OneTransactionOnly(db).handle_many(batch)
+    outcomes = OneTransactionOnly(unit_of_work_factory(db)).handle_many(batch)
 
     assert [(o.status, o.reason) for o in outcomes if not isinstance(o, Exception)] == [
         ("applied", None),
@@ -228,7 +229,7 @@ def test_a_batch_is_applied_as_its_deliveries_one_after_the_other(
         load_fixture("contact_updated"),
         conversation_payload(event="conversation_updated", status="resolved", updated_at=DEFAULT_UPDATED_AT + 4),
     ]
-    one_by_one = DeliveryProcessor(db)
+    one_by_one = DeliveryProcessor(unit_of_work_factory(db))
     for n, body in enumerate(bodies):
         one_by_one.process(record(body, integration_id=integration_id, delivery_id=f"single-{n}"))
     expected = snapshot(conn)
@@ -238,7 +239,7 @@ def test_a_batch_is_applied_as_its_deliveries_one_after_the_other(
         conn.execute("DELETE FROM conversas_chatwoot")
         conn.execute("DELETE FROM contatos_chatwoot")
 
-    together = OneTransactionOnly(db)
+    together = OneTransactionOnly(unit_of_work_factory(db))
     outcomes = together.handle_many(
         [(record(body, integration_id=integration_id, delivery_id=f"batch-{n}"), 1) for n, body in enumerate(bodies)]
     )

@@ -8,14 +8,16 @@ from typing import Any
 import psycopg
 import pytest
 
-from chatwoot_integration.ingest.mapping import state_from_webhook
-from chatwoot_integration.ingest.process import DeliveryProcessor
+from chatwoot_integration.db import Database
+from chatwoot_integration.ingest.processor import DeliveryProcessor
+from chatwoot_integration.mapping import conversation_state
 from chatwoot_integration.models.conversation import Conversation
 from chatwoot_integration.repositories.conversations import ConversationRepository
 from chatwoot_integration.repositories.deliveries import Delivery, DeliveryRepository
 from chatwoot_integration.repositories.messages import MessageRepository
 from chatwoot_integration.repositories.parties import PartyRepository
 from chatwoot_integration.services.mirror import mirror_conversations
+from chatwoot_integration.uow import UnitOfWork
 from chatwoot_integration.webhooks.payloads import ConversationUpdated, parse_webhook
 from tests.factories import create_integration
 from tests.fixtures.chatwoot_payloads import (
@@ -332,15 +334,15 @@ def test_an_unknown_event_is_recorded_and_ignored_never_an_error(
 
 
 def test_the_echo_of_our_own_write_changes_nothing(
-    conn: psycopg.Connection, integration_id: int, processor: DeliveryProcessor
+    conn: psycopg.Connection, db: Database, integration_id: int, processor: DeliveryProcessor
 ) -> None:
     # Given a mirrored conversation, and the API wrote an assignment through to Chatwoot and mirrored the answer.
     processor.process(record(load_fixture("conversation_created"), integration_id=integration_id))
     assigned = conversation_payload(event="conversation_updated", assignee_id=21, updated_at=DEFAULT_UPDATED_AT + 30)
     parsed = parse_webhook(assigned)
     assert isinstance(parsed, ConversationUpdated)
-    with conn.transaction():
-        mirror_conversations(conn, [state_from_webhook(ACCOUNT_ID, parsed)], actor="user:42", mark_synced=True)
+    with UnitOfWork(db) as uow:
+        mirror_conversations(uow, [conversation_state(ACCOUNT_ID, parsed)], actor="user:42", mark_synced=True)
     before = conversation(conn)
     events_before = outbox(conn)
 

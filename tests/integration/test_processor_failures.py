@@ -10,14 +10,15 @@ import psycopg
 import pytest
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest.batch import handle_sqs_batch
-from chatwoot_integration.ingest.process import DeliveryProcessor
+from chatwoot_integration.ingest.processor import DeliveryProcessor, Publisher
 from chatwoot_integration.ingest.record import IngestRecord, sqs_event, sqs_event_record
 from chatwoot_integration.repositories.conversations import ConversationRepository
 from chatwoot_integration.repositories.deliveries import DeliveryRepository
 from chatwoot_integration.services.changes import ChangePublisher
+from chatwoot_integration.uow import unit_of_work_factory
 from localdev.replay import ReplayOptions, replay
 from tests.fixtures.chatwoot_payloads import DEFAULT_UPDATED_AT, conversation_payload
+from tests.graph import graph
 from tests.unit.ingest.support import ACCOUNT_ID, record
 
 
@@ -28,6 +29,15 @@ def impatient_db(database_url: str) -> Iterator[Database]:
     database = Database(lambda: url)
     yield database
     database.close()
+
+
+def processor_on(database: Database, publisher: Publisher | None = None) -> DeliveryProcessor:
+    """A processor applying deliveries on ``database``, publishing through ``publisher``."""
+    return DeliveryProcessor(unit_of_work_factory(database), publisher=publisher)
+
+
+def no_bus(database: Database) -> ChangePublisher:
+    return ChangePublisher(unit_of_work_factory(database), None)
 
 
 def created(conversation_id: int, delivery_id: str, integration_id: int) -> IngestRecord:
@@ -61,7 +71,7 @@ def test_a_database_failure_in_the_middle_of_a_batch_reports_only_that_record_an
     conn: psycopg.Connection, db: Database, impatient_db: Database, database_url: str, integration_id: int
 ) -> None:
     # Given conversation 2 exists, and another session holds its row locked.
-    DeliveryProcessor(db).process(created(2, "setup", integration_id))
+    processor_on(db).process(created(2, "setup", integration_id))
     batch = [created(1, "d-1", integration_id), resolved(2, "d-2", integration_id), created(3, "d-3", integration_id)]
     event = sqs_event(batch)
     ids = [r["messageId"] for r in event["Records"]]
@@ -71,9 +81,7 @@ def test_a_database_failure_in_the_middle_of_a_batch_reports_only_that_record_an
             (ACCOUNT_ID,),
         )
         # When the processor handles the batch.
-        response = handle_sqs_batch(
-            event, processor=DeliveryProcessor(impatient_db), publisher=ChangePublisher(db, None)
-        )
+        response = processor_on(impatient_db, no_bus(db)).handle_batch(event)
 
     # Then only the middle record is reported; the others are committed.
     assert failures(response) == [ids[1]]
@@ -85,10 +93,8 @@ def test_a_database_failure_in_the_middle_of_a_batch_reports_only_that_record_an
     assert failed.error is not None and failed.error.startswith("LockNotAvailable")
 
     # When SQS delivers the failed record again.
-    retry = handle_sqs_batch(
-        {"Records": [sqs_event_record(batch[1], receive_count=2)]},
-        processor=DeliveryProcessor(impatient_db),
-        publisher=ChangePublisher(db, None),
+    retry = processor_on(impatient_db, no_bus(db)).handle_batch(
+        {"Records": [sqs_event_record(batch[1], receive_count=2)]}
     )
 
     # Then it is applied, and its ledger row holds the outcome without the body.
@@ -104,7 +110,7 @@ def test_with_the_database_down_every_record_is_reported_and_nothing_raises(db: 
     unreachable = Database(lambda: "host=127.0.0.1 port=9 dbname=nowhere connect_timeout=2")
     event = sqs_event([created(1, "a", integration_id), created(2, "b", integration_id)])
 
-    response = handle_sqs_batch(event, processor=DeliveryProcessor(unreachable), publisher=ChangePublisher(db, None))
+    response = processor_on(unreachable, no_bus(db)).handle_batch(event)
 
     assert failures(response) == [r["messageId"] for r in event["Records"]]
 
@@ -115,7 +121,7 @@ def test_a_message_that_is_not_an_ingest_record_is_reported_and_the_rest_applied
     event = sqs_event([created(1, "a", integration_id)])
     event["Records"].append({**event["Records"][0], "messageId": "poison", "body": '{"not": "a record"}'})
 
-    response = handle_sqs_batch(event, processor=DeliveryProcessor(db), publisher=ChangePublisher(db, None))
+    response = processor_on(db, no_bus(db)).handle_batch(event)
 
     assert failures(response) == ["poison"]
     assert status_of(conn, 1) == "open"
@@ -131,7 +137,7 @@ def test_a_publication_failure_never_fails_the_batch(
 ) -> None:
     event = sqs_event([created(1, "a", integration_id), created(2, "b", integration_id)])
 
-    response = handle_sqs_batch(event, processor=DeliveryProcessor(db), publisher=BrokenBus())
+    response = processor_on(db, BrokenBus()).handle_batch(event)
 
     assert failures(response) == []
     assert (status_of(conn, 1), status_of(conn, 2)) == ("open", "open")
@@ -156,7 +162,7 @@ def test_change_events_are_published_after_the_batch(
     event = sqs_event([created(1, "a", integration_id)])
     bus = RecordingBus()
 
-    handle_sqs_batch(event, processor=DeliveryProcessor(db), publisher=ChangePublisher(db, "changes", lambda: bus))
+    processor_on(db, ChangePublisher(unit_of_work_factory(db), "changes", lambda: bus)).handle_batch(event)
 
     rows = conn.execute("SELECT type, published_at FROM eventos_chatwoot ORDER BY id").fetchall()
     assert [r["type"] for r in rows] == ["conversation.created", "contact.created"]
@@ -167,7 +173,7 @@ def test_change_events_are_published_after_the_batch(
 def test_a_failed_delivery_whose_content_was_applied_meanwhile_becomes_a_duplicate(
     conn: psycopg.Connection, db: Database, integration_id: int
 ) -> None:
-    processor = DeliveryProcessor(db)
+    processor = processor_on(db)
     first = created(1, "first", integration_id)
     processor.record_failure(first, RuntimeError("boom"))
     processor.process(created(1, "second", integration_id))
@@ -182,7 +188,7 @@ def test_a_failed_delivery_whose_content_was_applied_meanwhile_becomes_a_duplica
 def test_recording_a_failure_never_overwrites_a_final_outcome(
     conn: psycopg.Connection, db: Database, integration_id: int
 ) -> None:
-    processor = DeliveryProcessor(db)
+    processor = processor_on(db)
     delivery = created(1, "done", integration_id)
     processor.process(delivery)
 
@@ -194,28 +200,28 @@ def test_recording_a_failure_never_overwrites_a_final_outcome(
 
 
 def test_make_replay_reprocesses_recorded_failures(conn: psycopg.Connection, db: Database, integration_id: int) -> None:
-    processor = DeliveryProcessor(db)
+    processor = processor_on(db)
     for delivery in (created(1, "x", integration_id), resolved(1, "y", integration_id)):
         processor.record_failure(delivery, psycopg.OperationalError("server closed the connection"))
     out = io.StringIO()
 
-    results = replay(db, ReplayOptions(), out)
+    results = replay(graph(db), ReplayOptions(), out)
 
     assert [(r.delivery_id, r.status) for r in results] == [("x", "applied"), ("y", "applied")]
     assert status_of(conn, 1) == "resolved"
     assert DeliveryRepository(conn).failed() == []
     assert "replay: 2 applied" in out.getvalue()
-    assert replay(db, ReplayOptions(), io.StringIO()) == []
+    assert replay(graph(db), ReplayOptions(), io.StringIO()) == []
 
 
 def test_make_replay_keeps_a_delivery_that_fails_again(
     conn: psycopg.Connection, db: Database, impatient_db: Database, database_url: str, integration_id: int
 ) -> None:
-    DeliveryProcessor(db).record_failure(created(1, "x", integration_id), RuntimeError("first"))
+    processor_on(db).record_failure(created(1, "x", integration_id), RuntimeError("first"))
     # The contacts the delivery writes are locked by a session that does not let go.
     with psycopg.connect(database_url, autocommit=True) as blocker, blocker.transaction():
         blocker.execute("LOCK TABLE contatos_chatwoot IN EXCLUSIVE MODE")
-        results = replay(impatient_db, ReplayOptions(integration_id=integration_id), io.StringIO())
+        results = replay(graph(impatient_db), ReplayOptions(integration_id=integration_id), io.StringIO())
 
     assert [r.status for r in results] == ["failed"]
     row = DeliveryRepository(conn).get(integration_id, "x")

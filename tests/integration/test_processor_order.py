@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest.process import DeliveryProcessor, DeliveryResult
+from chatwoot_integration.ingest.processor import DeliveryProcessor, DeliveryResult
 from chatwoot_integration.ingest.record import IngestRecord
+from chatwoot_integration.uow import unit_of_work_factory
 from tests.factories import create_integration
 from tests.fixtures.chatwoot_payloads import (
     DEFAULT_UPDATED_AT,
@@ -189,7 +190,7 @@ def run(conn: psycopg.Connection, db: Database) -> Run:
     integration_id = create_integration(
         conn, account_id=ACCOUNT_ID, credentials={"api_token": "t", "webhook_secret": SECRET}
     )
-    processor = WatchedProcessor(db)
+    processor = WatchedProcessor(unit_of_work_factory(db))
 
     def apply(order: Order, sizes: list[int] | None = None) -> dict[str, Any]:
         reset(conn)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pgserver import _commands
 
-from chatwoot_integration.db import Database, set_database
+from chatwoot_integration.bootstrap import bootstrap
+from chatwoot_integration.db import Database
 from localdev.migrate import migrate
 from localdev.postgres import PostgresHandle, start_embedded
 
@@ -84,11 +85,11 @@ def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
 
 @pytest.fixture
 def own_db(own_postgres: OwnPostgres) -> Iterator[Database]:
-    """The process-wide database, on the test's own server, for the test's duration."""
+    """The handlers' database, on the test's own server, for the test's duration."""
     database = Database(lambda: own_postgres.url, connect_timeout=2)
-    set_database(database)
+    bootstrap().configure(database=database)
     try:
         yield database
     finally:
-        set_database(None)
+        bootstrap().configure()
         database.close()

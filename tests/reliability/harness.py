@@ -6,7 +6,7 @@ Wiring (everything in one thread, so a seed replays the same run):
 * the workload (:mod:`.workload`) changes Chatwoot; Chatwoot's webhooks, with the drop / duplicate / delay /
   reorder switches of the simulator, go to the webhook function's handler (``webhook/app.py``: signature checked
   against the integration's secret, the record queued) and on to a queue with SQS's semantics (:mod:`.sqs`);
-* the processor's entry point (``handle_sqs_batch``) drains that queue in batches of ten, now and then; a batch is
+* the processor's entry point (``DeliveryProcessor.handle_batch``) drains that queue in batches of ten, now and then; a batch is
   acknowledged only after it returned, records it reports as failed come back after the visibility timeout, and a
   crash between commit and acknowledgement (``ack_loss_rate``) makes the whole batch come back;
 * the scheduled sync runs every ``sync_every`` steps (incremental) against the simulator's REST API over HTTP,
@@ -33,20 +33,21 @@ import psycopg
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from chatwoot_integration.chatwoot import ChatwootClient, RetryPolicy
+from chatwoot_integration.bootstrap import bootstrap
+from chatwoot_integration.chatwoot.client import ChatwootClient
+from chatwoot_integration.chatwoot.retry import RetryPolicy
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest.batch import handle_sqs_batch
-from chatwoot_integration.ingest.process import DeliveryProcessor, DeliveryResult
-from chatwoot_integration.ingest.receive import WebhookReceiver, set_receiver
+from chatwoot_integration.ingest.processor import DeliveryProcessor, DeliveryResult, Publisher
+from chatwoot_integration.ingest.receive import WebhookReceiver
 from chatwoot_integration.ingest.record import IngestRecord
 from chatwoot_integration.models.integration import Integration
 from chatwoot_integration.observability import logger, metrics
-from chatwoot_integration.repositories.integrations import IntegrationRepository
 from chatwoot_integration.secrets import DatabaseSecretStore, IntegrationSecret
 from chatwoot_integration.services.changes import ChangePublisher
 from chatwoot_integration.services.chatwoot_clients import ChatwootClients
 from chatwoot_integration.sync.models import SyncMode, SyncReport, SyncRequest, SyncSettings
 from chatwoot_integration.sync.service import SyncService
+from chatwoot_integration.uow import UnitOfWorkFactory, unit_of_work_factory
 from chatwoot_simulator import ManualClock, Simulator, SimulatorServer, WebhookDelivery, serve
 from tests.fake_time import FakeTime
 from tests.mirror_equality import counter_differences, mirror_differences
@@ -133,12 +134,16 @@ class StaticSecrets:
 class RecordingProcessor(DeliveryProcessor):
     """The production processor, keeping what each delivery became (the tests read it; nothing else changes)."""
 
-    def __init__(self, database: Database, sink: list[DeliveryResult | Exception]) -> None:
-        super().__init__(database, remember_integrations=True)
+    def __init__(
+        self, unit_of_work: UnitOfWorkFactory, publisher: Publisher, sink: list[DeliveryResult | Exception]
+    ) -> None:
+        super().__init__(unit_of_work, publisher=publisher)
         self._sink = sink
 
-    def handle_many(self, records: Sequence[tuple[IngestRecord, int]]) -> list[DeliveryResult | Exception]:
-        outcomes = super().handle_many(records)
+    def handle_many(
+        self, records: Sequence[tuple[IngestRecord, int]], *, integrations: dict[int, Integration] | None = None
+    ) -> list[DeliveryResult | Exception]:
+        outcomes = super().handle_many(records, integrations=integrations)
         self._sink.extend(outcomes)
         return outcomes
 
@@ -154,6 +159,7 @@ class ConvergenceHarness:
 
     def __init__(self, db: Database, config: RunConfig, sim: Simulator, server: SimulatorServer) -> None:
         self.db = db
+        self.unit_of_work = unit_of_work_factory(db)
         self.config = config
         self.sim = sim
         self.server = server
@@ -168,16 +174,16 @@ class ConvergenceHarness:
         self.queue = SimulatedSqsQueue(clock=self.clock.now)
         self._secrets = StaticSecrets()
         # The function's per-container receiver, with this run's secrets and queue (signatures use Chatwoot's clock).
-        set_receiver(WebhookReceiver(self._secrets, self.queue, clock=self.clock.now))
+        bootstrap().configure(database=db, receiver=WebhookReceiver(self._secrets, self.queue, clock=self.clock.now))
         self._context = cast(LambdaContext, LambdaContextStub(function_name="processor"))
         # The handler module as the function loads it (``functions/`` is on the test path, not a package).
         self._webhook_app = importlib.import_module("webhook.app")
-        self._publisher = ChangePublisher(db, None)
+        self._publisher = ChangePublisher(self.unit_of_work, None)
         self.monotonic = FakeTime()  # the sync's clock: it moves only when the Chatwoot client sleeps
         self.http = httpx.Client(event_hooks={"request": []})
-        self.clients = ChatwootClients(db, DatabaseSecretStore(db), factory=self._client)
+        self.clients = ChatwootClients(self.unit_of_work, DatabaseSecretStore(self.unit_of_work), factory=self._client)
         self.sync_service = SyncService(
-            db,
+            self.unit_of_work,
             self.clients,
             publisher=self._publisher,
             settings=SyncSettings(),
@@ -202,8 +208,8 @@ class ConvergenceHarness:
 
     def _connect(self, office: Office) -> Connected:
         secret = f"{WEBHOOK_SECRET_PREFIX}{office.account_id}"
-        with self.db.transaction() as conn:
-            integration = IntegrationRepository(conn).insert(
+        with self.unit_of_work() as uow:
+            integration = uow.integrations.insert(
                 {
                     "name": f"Escritório {office.account_id}",
                     "base_url": self.server.url,
@@ -288,13 +294,11 @@ class ConvergenceHarness:
         if not received:
             return None
         outcome = BatchOutcome(received=received)
-        processor = RecordingProcessor(self.db, outcome.results)
+        processor = RecordingProcessor(self.unit_of_work, self._publisher, outcome.results)
         self.stats.batches += 1
         self.stats.records_processed += len(received)
         try:
-            response = handle_sqs_batch(
-                self.queue.event(received), self._context, processor=processor, publisher=self._publisher
-            )
+            response = processor.handle_batch(self.queue.event(received), self._context)
         except Exception as error:
             # The invocation failed: Lambda acknowledges nothing, the whole batch comes back.
             outcome.invocation_error = error
@@ -382,7 +386,7 @@ class ConvergenceHarness:
         return sorted(set(self.accepted_ids) - recorded)
 
     def close(self) -> None:
-        set_receiver(None)
+        bootstrap().configure(database=self.db)
         self.http.close()
 
 

@@ -4,7 +4,7 @@ the visibility timeout, and applying it again changes nothing."""
 from __future__ import annotations
 
 from chatwoot_integration.db import Database
-from chatwoot_integration.ingest.process import DeliveryResult
+from chatwoot_integration.ingest.processor import DeliveryResult
 from tests.mirror_equality import database_state, describe
 
 from .harness import RunConfig, WebhookFaultRates, convergence_harness

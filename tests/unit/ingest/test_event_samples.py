@@ -8,8 +8,9 @@ from typing import Any
 
 import webhook.app as webhook_app
 
+from chatwoot_integration.bootstrap import bootstrap
 from chatwoot_integration.ingest.queue import MemoryIngestQueue
-from chatwoot_integration.ingest.receive import WebhookReceiver, set_receiver
+from chatwoot_integration.ingest.receive import WebhookReceiver
 from chatwoot_integration.ingest.record import IngestRecord
 from chatwoot_integration.webhooks.payloads import parse_webhook
 from tests.unit.ingest.support import LambdaContextStub, StaticSecrets, integration_secret
@@ -29,7 +30,7 @@ def test_the_webhook_sample_is_a_correctly_signed_http_api_event() -> None:
     signed_at = float(event["headers"]["x-chatwoot-timestamp"])
     queue = MemoryIngestQueue()
     secrets = StaticSecrets({1: integration_secret(webhook_secret=SAMPLE_SECRET)})
-    set_receiver(WebhookReceiver(secrets, queue, clock=lambda: signed_at + 2))
+    bootstrap().configure(receiver=WebhookReceiver(secrets, queue, clock=lambda: signed_at + 2))
     response = webhook_app.lambda_handler(event, LambdaContextStub())
 
     assert event["version"] == "2.0" and event["routeKey"] == "POST /webhooks/chatwoot/{integration_id}"

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 import webhook.app as webhook_app
 
+from chatwoot_integration.bootstrap import bootstrap
+from chatwoot_integration.cache import IntegrationCache
 from chatwoot_integration.ingest.queue import MemoryIngestQueue
-from chatwoot_integration.ingest.receive import WebhookReceiver, set_receiver
+from chatwoot_integration.ingest.receive import WebhookReceiver
 from chatwoot_integration.ingest.record import derive_delivery_id
 from chatwoot_integration.observability import SERVICE
-from chatwoot_integration.secrets import CachedSecrets
 from tests.fixtures.chatwoot_payloads import load_fixture, raw_body, webhook_headers
 from tests.unit.ingest.support import (
     NOW,
@@ -70,9 +71,9 @@ def queue() -> MemoryIngestQueue:
 @pytest.fixture(autouse=True)
 def receiver(secrets: StaticSecrets, queue: MemoryIngestQueue) -> Iterator[WebhookReceiver]:
     installed = WebhookReceiver(secrets, queue, tolerance_seconds=300, max_body_bytes=1024 * 1024, clock=clock)
-    set_receiver(installed)
+    bootstrap().configure(receiver=installed)
     yield installed
-    set_receiver(None)
+    bootstrap().configure()
 
 
 def call(event: dict[str, Any]) -> dict[str, Any]:
@@ -294,7 +295,7 @@ class FailingQueue:
 
 
 def test_a_queue_failure_is_a_500_without_detail(secrets: StaticSecrets) -> None:
-    set_receiver(WebhookReceiver(secrets, FailingQueue(), clock=clock))
+    bootstrap().configure(receiver=WebhookReceiver(secrets, FailingQueue(), clock=clock))
 
     response = call(signed_event(BODY))
 
@@ -306,8 +307,8 @@ def test_a_queue_failure_is_a_500_without_detail(secrets: StaticSecrets) -> None
 
 def test_the_secret_is_looked_up_once_per_cache_period(queue: MemoryIngestQueue, secrets: StaticSecrets) -> None:
     now = [100.0]
-    cached = CachedSecrets(secrets, ttl_seconds=30, clock=lambda: now[0])
-    set_receiver(WebhookReceiver(cached, queue, clock=clock))
+    cached = IntegrationCache(secrets.load, ttl_seconds=30, clock=lambda: now[0])
+    bootstrap().configure(receiver=WebhookReceiver(cached, queue, clock=clock))
 
     for _ in range(3):
         assert call(signed_event(BODY))["statusCode"] == 202

@@ -2,7 +2,7 @@
 
 In AWS that is the SQS ingest queue. With no queue configured (``make run``, tests) the record is handed to
 the processor in-process, through the very entry point an SQS batch goes through, so a local run behaves
-like AWS. An in-memory queue serves benchmarks and tests that look at what would have been sent.
+like AWS (``bootstrap`` decides which). An in-memory queue serves benchmarks and tests that look at what would have been sent.
 """
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..config import Settings
 from ..observability import logger
 from .record import IngestRecord, sqs_event
 
-BatchHandler = Callable[[dict[str, Any]], dict[str, Any]]
+
+class BatchHandler(Protocol):
+    """The processor's SQS batch entry point (``DeliveryProcessor`` in production)."""
+
+    def handle_batch(self, event: dict[str, Any]) -> dict[str, list[dict[str, str]]]: ...
 
 
 class IngestQueue(Protocol):
@@ -51,24 +54,16 @@ class InProcessIngestQueue:
     the local counterpart of SQS's retries; the delivery is still accepted.
     """
 
-    def __init__(self, handle_batch: BatchHandler | None = None) -> None:
-        self._handle_batch = handle_batch
+    def __init__(self, processor: BatchHandler) -> None:
+        self._processor = processor
 
     def send(self, record: IngestRecord) -> None:
-        response = self._handler()(sqs_event([record]))
-        if response.get("batchItemFailures"):
+        response = self._processor.handle_batch(sqs_event([record]))
+        if response["batchItemFailures"]:
             logger.warning(
                 "delivery failed in-process; it is recorded for make replay",
                 extra={"integration_id": record.integration_id, "delivery_id": record.delivery_id},
             )
-
-    def _handler(self) -> BatchHandler:
-        if self._handle_batch is None:
-            # Imported on first use: in AWS the webhook function never takes this path and never loads psycopg.
-            from .batch import handle_sqs_batch  # noqa: PLC0415
-
-            self._handle_batch = handle_sqs_batch
-        return self._handle_batch
 
 
 class MemoryIngestQueue:
@@ -87,12 +82,6 @@ class MemoryIngestQueue:
         with self._lock:
             records, self._records = self._records, []
         return records
-
-
-def queue_from_settings(settings: Settings) -> IngestQueue:
-    if settings.ingest_queue_url:
-        return SqsIngestQueue(settings.ingest_queue_url)
-    return InProcessIngestQueue()
 
 
 def _default_sqs_client() -> Any:

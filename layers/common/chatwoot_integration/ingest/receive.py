@@ -15,7 +15,6 @@ import base64
 import binascii
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -23,14 +22,13 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..config import Settings, get_settings
 from ..errors import DomainError, Unauthorized
 from ..observability import logger
-from ..secrets import CachedSecrets, IntegrationSecret, secret_store_from_settings
+from ..secrets import IntegrationSecret
 from ..webhooks.errors import InvalidPayload
 from ..webhooks.signature import InvalidSignature, check_signature, verify_legacy_token
 from . import telemetry
-from .queue import IngestQueue, queue_from_settings
+from .queue import IngestQueue
 from .record import DELIVERY_ID_MAX_LENGTH, IngestRecord, derive_delivery_id
 
 SIGNATURE_HEADER = "x-chatwoot-signature"
@@ -91,7 +89,8 @@ class PayloadTooLarge(DomainError):
 
 
 class WebhookReceiver:
-    """Verifies and queues deliveries. One per container: it holds the secret cache and the queue client."""
+    """Verifies and queues deliveries. One per container (``bootstrap``): it holds the secret cache and the queue
+    client."""
 
     def __init__(
         self,
@@ -233,33 +232,4 @@ def _request_keys(request: WebhookRequest) -> dict[str, object]:
     return telemetry.log_keys(
         integration_id=_integration_id(request.integration_id),
         delivery_id=given if _DELIVERY_ID_PATTERN.fullmatch(given) else None,
-    )
-
-
-_receiver: WebhookReceiver | None = None
-_receiver_lock = threading.Lock()
-
-
-def get_receiver() -> WebhookReceiver:
-    """The container's receiver, built from the settings on first use (secret cache and queue client)."""
-    global _receiver  # noqa: PLW0603 - the per-container cache is the point
-    if _receiver is None:
-        with _receiver_lock:
-            if _receiver is None:
-                _receiver = receiver_from_settings(get_settings())
-    return _receiver
-
-
-def set_receiver(receiver: WebhookReceiver | None) -> None:
-    """Replace the container's receiver (tests, benchmarks); ``None`` rebuilds it from the settings."""
-    global _receiver  # noqa: PLW0603
-    _receiver = receiver
-
-
-def receiver_from_settings(settings: Settings) -> WebhookReceiver:
-    return WebhookReceiver(
-        CachedSecrets(secret_store_from_settings(), settings.integration_cache_ttl_seconds),
-        queue_from_settings(settings),
-        tolerance_seconds=settings.webhook_tolerance_seconds,
-        max_body_bytes=settings.webhook_max_body_bytes,
     )

@@ -7,11 +7,17 @@ must not be attached to the other counters of the invocation.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from ..observability import SERVICE, metrics
+from ..observability import SERVICE, logger, metrics
+
+if TYPE_CHECKING:
+    from .delivery import DeliveryResult
 
 # The template sets POWERTOOLS_METRICS_NAMESPACE; local runs and tests may not, and Powertools refuses to
 # serialise metrics without a namespace.
@@ -37,6 +43,36 @@ def count_rejected(reason: str) -> None:
         default_dimensions={"service": SERVICE},
     ) as metric:
         metric.add_dimension(name="reason", value=reason)
+
+
+def report(results: Iterable[DeliveryResult]) -> None:
+    """Count and log the outcomes of a unit of work: one counter per status (not one call per delivery), a
+    warning per rejected delivery, and an info line per delivery only when info lines are kept."""
+    statuses: Counter[str] = Counter()
+    info = logger.log_level <= logging.INFO
+    for result in results:
+        rejected = result.status in {"rejected", "dropped"}
+        if rejected:
+            count_rejected(result.reason or "invalid")
+        else:
+            statuses[str(result.status)] += 1
+        if rejected or info:
+            keys = log_keys(
+                integration_id=result.integration_id,
+                delivery_id=result.delivery_id,
+                account_id=result.account_id,
+                conversation_id=result.conversation_id,
+                event=result.event,
+                status=result.status,
+                reason=result.reason,
+                changes=result.changes,
+            )
+            if rejected:
+                logger.warning("delivery rejected", extra=keys)
+            else:
+                logger.info("delivery processed", extra=keys)
+    for status, value in statuses.items():
+        count(status, value)
 
 
 def log_keys(

@@ -1,0 +1,60 @@
+"""The conversation family: ``conversation_created``, ``conversation_updated``, ``conversation_status_changed``.
+
+Each maps to the conversation's state and its contact (``meta.sender``). The conversations of a batch are
+written in one upsert through :func:`~chatwoot_integration.services.mirror.mirror_conversations`, whose
+ordering guard on Chatwoot's ``updated_at`` keeps the newest version whatever the order of the deliveries;
+the conversation state carried by message events goes the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..mapping import conversation_contact, conversation_state
+from ..models.integration import Integration
+from ..services.mirror import mirror_conversations
+from ..uow import UnitOfWork
+from ..webhooks.payloads import ConversationCreated, ConversationStatusChanged, ConversationUpdated
+from .delivery import ACTOR, PendingDelivery, Verdict
+
+ConversationEvent = ConversationCreated | ConversationUpdated | ConversationStatusChanged
+EVENTS: tuple[type[ConversationEvent], ...] = (ConversationCreated, ConversationUpdated, ConversationStatusChanged)
+
+
+def verdict(event: ConversationEvent, integration: Integration) -> Verdict:
+    """The rows a conversation event maps to (raises ``IncompleteConversation``/``ValidationError``)."""
+    account_id = integration.account_id
+    return Verdict(
+        status="applied",
+        state=conversation_state(account_id, event),
+        contact=conversation_contact(account_id, event),
+    )
+
+
+def write(uow: UnitOfWork, items: Sequence[PendingDelivery]) -> None:
+    """Upsert the conversations the deliveries carry, in one statement, with their change events.
+
+    The newest version of a conversation is the one written, and its delivery is credited with the change.
+    """
+    carriers = [item for item in items if item.verdict.state is not None]
+    if not carriers:
+        return
+    outcomes = mirror_conversations(
+        uow,
+        [item.verdict.state for item in carriers if item.verdict.state is not None],
+        actor=ACTOR,
+        mark_synced=False,
+    )
+    newest: dict[int, PendingDelivery] = {}
+    for item in carriers:
+        state = item.verdict.state
+        assert state is not None
+        best = newest.get(state.conversation_id)
+        if (
+            best is None
+            or best.verdict.state is None
+            or state.chatwoot_updated_at > best.verdict.state.chatwoot_updated_at
+        ):
+            newest[state.conversation_id] = item
+    for outcome in outcomes:
+        newest[outcome.conversation_id].changes += 1
