@@ -127,6 +127,21 @@ def test_a_message_that_is_not_an_ingest_record_is_reported_and_the_rest_applied
     assert status_of(conn, 1) == "open"
 
 
+def test_the_batch_response_is_sqs_partial_batch_response_naming_only_the_failed_records(
+    conn: psycopg.Connection, db: Database, integration_id: int
+) -> None:
+    # Given a batch whose second record is not an ingest record.
+    event = sqs_event([created(1, "a", integration_id), created(2, "b", integration_id)])
+    event["Records"].insert(1, {**event["Records"][0], "messageId": "poison", "body": "not a record"})
+
+    # When the processor handles it.
+    response = processor_on(db, no_bus(db)).handle_batch(event)
+
+    # Then the answer is exactly SQS's partial batch response, and the other records are applied.
+    assert response == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+    assert (status_of(conn, 1), status_of(conn, 2)) == ("open", "open")
+
+
 class BrokenBus:
     def publish_pending(self, *, max_events: int = 500) -> int:
         raise ConnectionError("bus unreachable")
