@@ -1,7 +1,7 @@
 """Chatwoot's shapes mapped to the mirror's state: the one mapping the webhook processor and the sync share.
 
 Chatwoot describes a conversation, a contact and a message in two shapes: the webhook payloads
-(``webhooks.payloads``) and the REST responses (``chatwoot.models``). Both models expose the same accessors
+(``webhooks.shapes``) and the REST responses (``chatwoot.models``). Both models expose the same accessors
 (``assigned_user_id``, ``assigned_agent_bot_id``, ``contact``, ``contact_id``, ``team_id``,
 ``updated_at_datetime``), so each function here reads either shape the same way, and a webhook and the sync
 write identical rows for the same Chatwoot state:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .chatwoot.models import Agent as RestAgent
     from .chatwoot.models import Conversation as RestConversation
     from .chatwoot.models import Message as RestMessage
-    from .webhooks.payloads import NormalizedMessage
+    from .webhooks.shapes import NormalizedMessage
 
 
 class IncompleteConversation(ValueError):
@@ -169,7 +169,7 @@ def rest_message_records(
     (integer ``message_type``, unix ``created_at``), so it is read through that model: the same sender
     vocabulary, the same deleted rule as a webhook."""
     # The webhook models load on the first catch-up, not at cold start: many sync runs find no new message.
-    from .webhooks.payloads import ConversationMessage  # noqa: PLC0415
+    from .webhooks.shapes import ConversationMessage  # noqa: PLC0415
 
     rows: list[MessageRecord] = []
     for message in messages:

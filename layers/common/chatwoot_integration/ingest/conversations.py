@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..mapping import conversation_contact, conversation_state
+from ..models.change import NewChange
 from ..models.integration import Integration
-from ..services.mirror import mirror_conversations
+from ..services.mirror import upsert_conversations
 from ..uow import UnitOfWork
 from ..webhooks.payloads import ConversationCreated, ConversationStatusChanged, ConversationUpdated
 from .delivery import ACTOR, PendingDelivery, Verdict
@@ -31,15 +32,16 @@ def verdict(event: ConversationEvent, integration: Integration) -> Verdict:
     )
 
 
-def write(uow: UnitOfWork, items: Sequence[PendingDelivery]) -> None:
-    """Upsert the conversations the deliveries carry, in one statement, with their change events.
+def write(uow: UnitOfWork, items: Sequence[PendingDelivery]) -> list[NewChange]:
+    """Upsert the conversations the deliveries carry, in one statement; returns their change events (appended
+    with the rest of the batch's).
 
     The newest version of a conversation is the one written, and its delivery is credited with the change.
     """
     carriers = [item for item in items if item.verdict.state is not None]
     if not carriers:
-        return
-    outcomes = mirror_conversations(
+        return []
+    outcomes, events = upsert_conversations(
         uow,
         [item.verdict.state for item in carriers if item.verdict.state is not None],
         actor=ACTOR,
@@ -58,3 +60,4 @@ def write(uow: UnitOfWork, items: Sequence[PendingDelivery]) -> None:
             newest[state.conversation_id] = item
     for outcome in outcomes:
         newest[outcome.conversation_id].changes += 1
+    return events

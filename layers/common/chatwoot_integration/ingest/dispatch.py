@@ -73,10 +73,11 @@ def write(uow: UnitOfWork, items: Sequence[PendingDelivery]) -> None:
     """Write what the deliveries to apply map to, one statement per kind of row, and their change events."""
     if not items:
         return
-    conversations.write(uow, items)
+    # The change events of the whole batch in one statement, the conversations' first (as they were written).
+    events = conversations.write(uow, items)
     messages.write(uow, items)
     contacts.write(uow, items)
-    uow.changes.append([event for item in items for event in item.events])
+    uow.changes.append([*events, *(event for item in items for event in item.events)])
 
 
 def _error_types(error: ValidationError) -> str:

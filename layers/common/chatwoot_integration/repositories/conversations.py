@@ -59,9 +59,16 @@ WITH incoming AS (
     ORDER BY account_id, conversation_id, chatwoot_updated_at DESC
 ),
 prior AS (
-    SELECT c.account_id, c.conversation_id, {_TRACKED_SQL}
-    FROM conversas_chatwoot c
-    JOIN incoming i USING (account_id, conversation_id)
+    -- One index lookup per incoming row: OFFSET 0 keeps the planner from turning this into a join, which it would
+    -- plan as a scan of the whole mirror (it cannot know how few rows jsonb_to_recordset gives).
+    SELECT c.*
+    FROM incoming i
+    CROSS JOIN LATERAL (
+        SELECT c.account_id, c.conversation_id, {_TRACKED_SQL}
+        FROM conversas_chatwoot c
+        WHERE c.account_id = i.account_id AND c.conversation_id = i.conversation_id
+        OFFSET 0
+    ) c
 ),
 upserted AS (
     INSERT INTO conversas_chatwoot AS c (account_id, conversation_id, {", ".join(STATE_COLUMNS)},

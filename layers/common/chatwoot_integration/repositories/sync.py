@@ -53,7 +53,13 @@ FROM jsonb_to_recordset(%(batch)s::jsonb)
          sender_identifier text)
 LEFT JOIN jsonb_to_recordset(%(states)s::jsonb) AS i(conversation_id integer, {STATE_TYPES})
     ON i.conversation_id = b.conversation_id
-LEFT JOIN conversas_chatwoot c ON c.account_id = %(account_id)s AND c.conversation_id = b.conversation_id
+-- A lookup per row of the batch (OFFSET 0 keeps the planner from scanning the whole mirror for a hash join: it
+-- cannot know how few rows jsonb_to_recordset gives).
+LEFT JOIN LATERAL (
+    SELECT * FROM conversas_chatwoot c
+    WHERE c.account_id = %(account_id)s AND c.conversation_id = b.conversation_id
+    OFFSET 0
+) c ON true
 LEFT JOIN sincronizacao_conversas_chatwoot s
     ON s.account_id = %(account_id)s AND s.conversation_id = b.conversation_id
 LEFT JOIN contatos_chatwoot k ON k.account_id = %(account_id)s AND k.contact_id = b.sender_id
@@ -67,8 +73,11 @@ WITH seen AS (
     INSERT INTO sincronizacao_conversas_chatwoot AS s (account_id, conversation_id, messages_synced_through, seen_at)
     SELECT %(account_id)s, t.conversation_id, t.through, now()
     FROM jsonb_to_recordset(%(rows)s::jsonb) AS t(conversation_id integer, through bigint)
-    JOIN conversas_chatwoot c ON c.account_id = %(account_id)s AND c.conversation_id = t.conversation_id
     WHERE EXISTS (
+        SELECT 1 FROM conversas_chatwoot c
+        WHERE c.account_id = %(account_id)s AND c.conversation_id = t.conversation_id
+        OFFSET 0)
+    AND EXISTS (
         SELECT 1 FROM integracoes_chatwoot i WHERE i.id = %(integration_id)s AND i.sync_lease_owner = %(owner)s)
     ORDER BY t.conversation_id
     ON CONFLICT (account_id, conversation_id) DO UPDATE SET

@@ -19,10 +19,20 @@ def mirror_conversations(
     uow: UnitOfWork, states: Sequence[ConversationState], *, actor: str, mark_synced: bool
 ) -> list[UpsertOutcome]:
     """Upsert ``states`` (guarded by Chatwoot's ``updated_at``) and append a change event per real change."""
+    outcomes, events = upsert_conversations(uow, states, actor=actor, mark_synced=mark_synced)
+    uow.changes.append(events)
+    return outcomes
+
+
+def upsert_conversations(
+    uow: UnitOfWork, states: Sequence[ConversationState], *, actor: str, mark_synced: bool
+) -> tuple[list[UpsertOutcome], list[NewChange]]:
+    """The guarded upsert of :func:`mirror_conversations`, returning the change events for the caller to append
+    with the rest of its unit of work's (an ingest batch appends all of its events in one statement)."""
     outcomes = uow.conversations.upsert_many(states, mark_synced=mark_synced)
     by_key = {s.conversation_id: s.account_id for s in states}
-    uow.changes.append([event for o in outcomes for event in conversation_events(by_key[o.conversation_id], o, actor)])
-    return outcomes
+    events = [event for o in outcomes for event in conversation_events(by_key[o.conversation_id], o, actor)]
+    return outcomes, events
 
 
 def conversation_events(account_id: int, outcome: UpsertOutcome, actor: str) -> list[NewChange]:
