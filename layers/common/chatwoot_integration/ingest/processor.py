@@ -192,10 +192,7 @@ class DeliveryProcessor:
     def _apply(
         self, uow: UnitOfWork, records: Sequence[tuple[IngestRecord, int]], integrations: dict[int, Integration]
     ) -> list[DeliveryResult]:
-        for integration_id in {record.integration_id for record, _ in records} - integrations.keys():
-            integration = uow.integrations.get(integration_id)
-            if integration is not None:
-                integrations[integration_id] = integration
+        _read_integrations(uow, {record.integration_id for record, _ in records}, integrations)
         items = [_pending(record, attempt, integrations.get(record.integration_id)) for record, attempt in records]
         late_duplicates = ledger.claim(uow, ledger.settle_in_batch(items))
         dispatch.write(uow, [item for item in items if item.to_apply])
@@ -212,11 +209,10 @@ class DeliveryProcessor:
         the assignment service (and its Chatwoot client) is only built once an account needs it."""
         if self._assignment is None:
             return
-        unknown = {r.integration_id for r in changed} - integrations.keys()
-        if unknown:
+        if {r.integration_id for r in changed} - integrations.keys():
             # Deliveries applied one by one (a one-record batch, a fallback) read their integration on their own.
             with self._unit_of_work(read_only=True) as uow:
-                integrations.update({i: found for i in unknown if (found := uow.integrations.get(i)) is not None})
+                _read_integrations(uow, {r.integration_id for r in changed}, integrations)
         by_account: dict[int, set[int]] = {}
         for result in changed:
             integration = integrations.get(result.integration_id)
@@ -248,6 +244,14 @@ class DeliveryProcessor:
             logger.warning(
                 "change events not published; the next run retries", extra={"error_type": type(error).__name__}
             )
+
+
+def _read_integrations(uow: UnitOfWork, integration_ids: set[int], integrations: dict[int, Integration]) -> None:
+    """Add to ``integrations`` the rows of those ``integration_ids`` it does not hold yet (and that exist)."""
+    for integration_id in integration_ids - integrations.keys():
+        integration = uow.integrations.get(integration_id)
+        if integration is not None:
+            integrations[integration_id] = integration
 
 
 def _read(raw: dict[str, Any]) -> tuple[IngestRecord, int] | None:

@@ -283,9 +283,7 @@ class ConversationPass:
             return uow.sync.compare(self._account_id, incoming)
 
     def _read_messages(self, batch: _Batch, held: dict[int, Held]) -> CaughtUp:
-        """Message catch-up: for each conversation whose newest message is past the sync's mark, read every
-        message after the mark. The mark only moves over messages read here, so a message whose webhook was lost
-        is found even when later messages did arrive. Up to ``message_readers`` conversations are read at once."""
+        """The conversations whose newest message is past the sync's mark, caught up (see ``messages``)."""
         wanted: list[tuple[int, int]] = []
         for conversation_id, newest in batch.newest_message.items():
             mark = held[conversation_id]
