@@ -17,7 +17,7 @@ help:
 	@echo "make lint      ruff (lint + format check), mypy, sam validate --lint"
 	@echo "make build     sam build"
 	@echo "make migrate   apply pending migrations (embedded PostgreSQL unless DATABASE_URL)"
-	@echo "make token     print a local JWT (ROLE=admin|agent, ACCOUNTS=1,2, SUB=...)"
+	@echo "make token     print a local JWT (ROLE=admin|agent, TENANT=local, SUB=...)"
 	@echo "make bench     run the benchmarks and write bench/results.json"
 	@echo "make replay    reprocess locally recorded failed webhook deliveries"
 	@echo "make replay-dlq  move the AWS dead-letter queue back to the ingest queue (STACK_NAME=..., ARGS=--dry-run)"

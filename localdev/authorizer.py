@@ -8,7 +8,7 @@ Verified claims reach the handler the way API Gateway passes them: every value r
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import jwt
@@ -98,7 +98,7 @@ def issue_token(
     *,
     subject: str,
     role: str,
-    accounts: Sequence[int],
+    tenant: str,
     ttl_seconds: int = 3600,
     now: float | None = None,
 ) -> str:
@@ -109,7 +109,7 @@ def issue_token(
         "aud": AUDIENCE,
         "sub": subject,
         "role": role,
-        "accounts": list(accounts),
+        "tenant": tenant,
         "iat": issued_at,
         "exp": issued_at + ttl_seconds,
     }

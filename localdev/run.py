@@ -131,6 +131,7 @@ def connect_chatwoot(service: IntegrationService, settings: LocalSettings, out: 
     try:
         integration = ensure_local_integration(
             service,
+            tenant=settings.local_tenant,
             base_url=chatwoot.base_url,
             account_id=chatwoot.account_id,
             api_token=chatwoot.api_token,
@@ -141,7 +142,8 @@ def connect_chatwoot(service: IntegrationService, settings: LocalSettings, out: 
         print(f"Chatwoot: connecting account {chatwoot.account_id} failed (see the log above)", file=out)
         return
     print(
-        f"Chatwoot: account {chatwoot.account_id} at {chatwoot.base_url} is integration {integration.id}\n"
+        f"Chatwoot: account {chatwoot.account_id} at {chatwoot.base_url} is integration {integration.id}"
+        f" of tenant {settings.local_tenant}\n"
         f"  webhook URL (set it on the account's webhook in Chatwoot): {integration.webhook_url}",
         file=out,
     )
@@ -164,19 +166,17 @@ class LocalChatwoot:
         self.simulator.close()  # its background webhook sender
 
 
-def start_simulator(service: IntegrationService, *, rate_per_minute: float, conversations: int) -> LocalChatwoot | None:
-    """Start the simulator with a seeded law office, connect it as an integration whose webhooks it signs and
-    posts to the local webhook route, and start its traffic. None when its account id is taken by a real one."""
+def start_simulator(
+    service: IntegrationService, *, tenant: str, rate_per_minute: float, conversations: int
+) -> LocalChatwoot:
+    """Start the simulator with a seeded law office, connect it as an integration of ``tenant`` whose webhooks it
+    signs and posts to the local webhook route, and start its traffic."""
     simulator = Simulator(delivery="async", seed=SIMULATOR_SEED)
     server = serve(simulator=simulator)
     try:
         demo = seed_demo(simulator, conversations=conversations, seed=SIMULATOR_SEED)
         webhook_secret = secrets.token_urlsafe(24)
-        integration = _connect_simulator(service, server.url, demo.account_id, demo.api_token, webhook_secret)
-        if integration is None:
-            server.shutdown()
-            simulator.close()
-            return None
+        integration = _connect_simulator(service, tenant, server.url, demo.account_id, demo.api_token, webhook_secret)
         simulator.set_webhook(demo.account_id, url=integration.webhook_url, secret=webhook_secret)
         traffic = TrafficGenerator(
             simulator, account_id=demo.account_id, rate_per_minute=rate_per_minute, seed=SIMULATOR_SEED
@@ -197,26 +197,21 @@ def start_simulator(service: IntegrationService, *, rate_per_minute: float, conv
 
 
 def _connect_simulator(
-    service: IntegrationService, base_url: str, account_id: int, api_token: str, webhook_secret: str
-) -> IntegrationView | None:
+    service: IntegrationService, tenant: str, base_url: str, account_id: int, api_token: str, webhook_secret: str
+) -> IntegrationView:
     from chatwoot_integration.models.integration import IntegrationChanges  # noqa: PLC0415
     from chatwoot_integration.services.integrations import ensure_local_integration  # noqa: PLC0415
 
-    existing = service.find_by_account(account_id)
-    if existing is not None and existing.name != SIMULATOR_INTEGRATION_NAME:
-        log.warning(
-            "account %s is connected to another Chatwoot; the simulator is not connected (CHATWOOT_SIMULATOR=0 "
-            "silences this)",
-            account_id,
-        )
-        return None
-    if existing is not None:
-        # The previous run's simulator is gone with its data; a mirror of it (messages with ids the new one
-        # reuses, catch-up marks) would only disagree with the new one.
-        service.update(existing.id, IntegrationChanges(active=False), actor="local-runner")
-        service.delete(existing.id, actor="local-runner")
+    for existing in service.list_for_tenant(tenant):
+        if existing.name == SIMULATOR_INTEGRATION_NAME:
+            # The previous run's simulator is gone with its data; a mirror of it (messages with ids the new one
+            # reuses, catch-up marks) would only disagree with the new one.
+            if existing.active:
+                service.update(tenant, existing.id, IntegrationChanges(active=False), actor="local-runner")
+            service.delete(tenant, existing.id, actor="local-runner")
     return ensure_local_integration(
         service,
+        tenant=tenant,
         base_url=base_url,
         account_id=account_id,
         api_token=api_token,
@@ -314,9 +309,12 @@ class LocalRunner:
         rate = settings.chatwoot_simulator_rate if isinstance(settings, RunSettings) else 12.0
         conversations = settings.chatwoot_simulator_conversations if isinstance(settings, RunSettings) else 36
         self._chatwoot = start_simulator(
-            self._components.integrations, rate_per_minute=rate, conversations=conversations
+            self._components.integrations,
+            tenant=settings.local_tenant,
+            rate_per_minute=rate,
+            conversations=conversations,
         )
-        if self._chatwoot is None or SYNC_FUNCTION not in template.functions:
+        if SYNC_FUNCTION not in template.functions:
             return
         # A full pass now: the mirror holds the simulated office by the time the banner is printed.
         event = {"mode": "full", "integration_id": self._chatwoot.integration_id}
@@ -363,13 +361,16 @@ class LocalRunner:
             chatwoot_lines = (
                 f"  Chatwoot    simulator at {chatwoot.server.url}, account {chatwoot.account_id}, integration "
                 f"{chatwoot.integration_id} (CHATWOOT_SIMULATOR=0 to turn it off)\n"
+                f"  Try         curl -H \"Authorization: Bearer $(make -s token)\" "
+                f"{self.url}/integrations/{chatwoot.integration_id}/conversations\n"
                 f"  Webhook     {chatwoot.webhook_url}\n"
             )
         print(
             "\nChatwoot integration running locally\n"
             f"  API         {self.url}\n"
             f"  Docs        {self.url}/docs\n"
-            "  Token       make token   (ROLE=admin|agent ACCOUNTS=1,2 SUB=...); send 'Authorization: Bearer <token>'\n"
+            "  Token       make token   (ROLE=admin|agent TENANT=... SUB=...); send 'Authorization: Bearer <token>'\n"
+            f"  Tenant      {settings.local_tenant} (LOCAL_TENANT): the integrations this run connects belong to it\n"
             f"  JWT secret  {secret_line}\n"
             f"  Data        {self._local_db.describe()}\n"
             f"{chatwoot_lines}"

@@ -32,7 +32,8 @@ class LocalSettings(BaseModel):
     local_template: Path = REPO_ROOT / "template.yaml"
     sync_interval_seconds: float = Field(default=300, ge=0)
     local_jwt_secret: str | None = None
-    local_accounts: str = "1"
+    # The platform's tenant (law firm) the integrations of a local run belong to, and the default of make token.
+    local_tenant: str = Field(default="local", pattern=r"^[A-Za-z0-9._-]{1,64}$")
     database_url: str | None = None
     public_base_url: str | None = None
 

@@ -1,15 +1,16 @@
 """``make token``: print a JWT the local authorizer accepts.
 
-    python -m localdev.token [--sub S] [--role admin|agent] [--accounts 1,2] [--ttl 3600]
+    python -m localdev.token [--sub S] [--role admin|agent] [--tenant T] [--ttl 3600]
 
-Flags win over the environment (SUB, ROLE, ACCOUNTS, as ``make token ROLE=agent`` passes them), which wins
-over LOCAL_ACCOUNTS and the defaults (``local-admin``, ``admin``, account ``1``).
+Flags win over the environment (SUB, ROLE, TENANT, as ``make token ROLE=agent TENANT=firm-b`` passes them),
+which wins over LOCAL_TENANT and the defaults (``local-admin``, ``admin``, tenant ``local``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -17,16 +18,15 @@ from .authorizer import issue_token
 from .settings import LocalSettings
 
 ROLES = ("admin", "agent")
+_TENANT = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def parse_accounts(value: str) -> list[int]:
-    try:
-        accounts = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"accounts must be comma-separated numbers, got {value!r}") from None
-    if not accounts or any(account <= 0 for account in accounts):
-        raise argparse.ArgumentTypeError(f"accounts must be positive numbers, got {value!r}")
-    return accounts
+def parse_tenant(value: str) -> str:
+    if not _TENANT.match(value):
+        raise argparse.ArgumentTypeError(
+            f"tenant must be 1-64 letters, digits, '.', '_' or '-', got {value!r}"
+        )
+    return value
 
 
 def build_parser(environ: Mapping[str, str], settings: LocalSettings) -> argparse.ArgumentParser:
@@ -34,10 +34,10 @@ def build_parser(environ: Mapping[str, str], settings: LocalSettings) -> argpars
     parser.add_argument("--sub", default=environ.get("SUB") or "local-admin", help="subject (default local-admin)")
     parser.add_argument("--role", default=environ.get("ROLE") or "admin", choices=ROLES, help="default admin")
     parser.add_argument(
-        "--accounts",
-        type=parse_accounts,
-        default=environ.get("ACCOUNTS") or settings.local_accounts,
-        help="comma-separated Chatwoot account ids (default LOCAL_ACCOUNTS or 1)",
+        "--tenant",
+        type=parse_tenant,
+        default=environ.get("TENANT") or settings.local_tenant,
+        help="the tenant (law firm) the caller acts for (default LOCAL_TENANT or local)",
     )
     parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
     return parser
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if args.ttl <= 0:
         parser.error("ttl must be positive")
     print(
-        issue_token(settings.jwt_secret, subject=args.sub, role=args.role, accounts=args.accounts, ttl_seconds=args.ttl)
+        issue_token(settings.jwt_secret, subject=args.sub, role=args.role, tenant=args.tenant, ttl_seconds=args.ttl)
     )
     return 0
 

@@ -33,6 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
 ISSUER = "local"
 AUDIENCE = "chatwoot-integration"
+TENANT = "local"  # the tenant of the integrations tests connect, unless they say otherwise
 
 
 @dataclass
@@ -52,7 +53,7 @@ def make_token(
     *,
     sub: str = "admin-1",
     role: str = "admin",
-    accounts: Sequence[int] = (1,),
+    tenant: Any = "local",
     ttl: int = 3600,
     secret: str = JWT_SECRET,
     algorithm: str = "HS256",
@@ -64,7 +65,7 @@ def make_token(
         "aud": AUDIENCE,
         "sub": sub,
         "role": role,
-        "accounts": list(accounts) if isinstance(accounts, list | tuple) else accounts,
+        "tenant": tenant,
         "iat": now,
         "exp": now + ttl,
     }
@@ -139,7 +140,9 @@ class World:
     conversations: list[int]
 
 
-def connect_world(db: Database, sim: Simulator, url: str, *, conversations: int = 5) -> World:
+def connect_world(
+    db: Database, sim: Simulator, url: str, *, conversations: int = 5, tenant: str = TENANT
+) -> World:
     account = sim.create_account("Silva & Souza Advogados")
     ana = sim.create_agent(account.id, "Ana Lima", email="ana@silva.example")
     bruno = sim.create_agent(account.id, "Bruno Reis", email="bruno@silva.example", availability="busy")
@@ -154,12 +157,13 @@ def connect_world(db: Database, sim: Simulator, url: str, *, conversations: int 
         ids.append(conversation.display_id)
     integration = ensure_local_integration(
         graph(db).integrations,
+        tenant=tenant,
         base_url=url,
         account_id=account.id,
         api_token=account.api_token,
         webhook_secret="whsec-test",
     )
-    mirror_account(db, sim, account.id)
+    mirror_account(db, sim, account.id, integration.id)
     return World(
         sim=sim,
         url=url,
@@ -171,20 +175,21 @@ def connect_world(db: Database, sim: Simulator, url: str, *, conversations: int 
     )
 
 
-def mirror_account(db: Database, sim: Simulator, account_id: int) -> None:
+def mirror_account(db: Database, sim: Simulator, account_id: int, integration_id: int) -> None:
     """What the sync does, in its simplest form: agents, inbox members and conversations."""
     with UnitOfWork(db) as uow:
         agents = uow.agents
         rest_agents = [RestAgent.model_validate(rest_agent(a)) for a in sim.list_agents(account_id)]
-        agents.upsert_from_chatwoot(account_id, agent_states(account_id, rest_agents))
+        agents.upsert_from_chatwoot(integration_id, agent_states(integration_id, account_id, rest_agents))
         for inbox in sim.list_inboxes(account_id):
-            agents.replace_inbox_members(account_id, inbox.id, list(inbox.member_ids))
+            agents.replace_inbox_members(integration_id, inbox.id, list(inbox.member_ids))
         rest = [
             RestConversation.model_validate(sim.rest_conversation(account_id, c.display_id))
             for c in sim.list_conversations(account_id)
         ]
-        mirror_conversations(uow, [conversation_state(account_id, r) for r in rest], actor="sync", mark_synced=True)
-        contacts = [conversation_contact(account_id, r) for r in rest]
+        states = [conversation_state(integration_id, r) for r in rest]
+        mirror_conversations(uow, states, actor="sync", mark_synced=True)
+        contacts = [conversation_contact(integration_id, r) for r in rest]
         uow.parties.upsert_contacts([c for c in contacts if c is not None])
 
 

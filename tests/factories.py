@@ -20,9 +20,9 @@ def at(seconds: float) -> datetime:
     return BASE_TIME + timedelta(seconds=seconds)
 
 
-def conversation(account_id: int = 1, conversation_id: int | None = None, **overrides: Any) -> ConversationState:
+def conversation(integration_id: int = 1, conversation_id: int | None = None, **overrides: Any) -> ConversationState:
     values: dict[str, Any] = {
-        "account_id": account_id,
+        "integration_id": integration_id,
         "conversation_id": conversation_id if conversation_id is not None else next(_ids),
         "inbox_id": 1,
         "contact_id": 100,
@@ -40,9 +40,9 @@ def conversation(account_id: int = 1, conversation_id: int | None = None, **over
     return ConversationState(**values)
 
 
-def agent(account_id: int = 1, agent_id: int = 1, **overrides: Any) -> AgentState:
+def agent(integration_id: int = 1, agent_id: int = 1, **overrides: Any) -> AgentState:
     values: dict[str, Any] = {
-        "account_id": account_id,
+        "integration_id": integration_id,
         "agent_id": agent_id,
         "name": f"Agente {agent_id}",
         "email": f"agente{agent_id}@escritorio.example",
@@ -54,7 +54,12 @@ def agent(account_id: int = 1, agent_id: int = 1, **overrides: Any) -> AgentStat
 
 
 def create_integration(conn: Connection, account_id: int = 1, **overrides: Any) -> int:
+    """An integration of tenant ``local`` for Chatwoot account ``account_id``; returns its id (the mirror's key).
+
+    The tables are emptied with their identities restarted before each test, so the first integration a test
+    creates is integration 1, the second 2, and so on."""
     values: dict[str, Any] = {
+        "tenant": "local",
         "name": f"Escritório {account_id}",
         "base_url": "http://127.0.0.1:3100",
         "account_id": account_id,

@@ -56,6 +56,11 @@ def _sender_type(message: SimMessage) -> str | None:
     return None if message.sender_type is None else message.sender_type.lower()
 
 
+# The mirror keys rows by integration; the helpers here are given the simulator's account id, which in these tests
+# only one integration uses.
+_BY_ACCOUNT = "integration_id = (SELECT id FROM integracoes_chatwoot WHERE account_id = %s)"
+
+
 # Expected, from the simulator ---------------------------------------------------------------------------------
 
 
@@ -64,7 +69,7 @@ def expected_conversations(sim: Simulator, account_id: int) -> dict[int, Row]:
         return {
             c.display_id: _expected_conversation(store, c)
             for c in store.conversations.values()
-            if c.account_id == account_id
+            if c.integration_id == account_id
         }
 
 
@@ -135,10 +140,10 @@ _CONVERSATION_FIELDS = (
 
 def mirrored_conversations(db: Database, account_id: int) -> dict[int, Row]:
     with db.transaction() as conn:
-        rows = conn.execute("SELECT * FROM conversas_chatwoot WHERE account_id = %s", (account_id,)).fetchall()
+        rows = conn.execute(f"SELECT * FROM conversas_chatwoot WHERE {_BY_ACCOUNT}", (account_id,)).fetchall()
         messages = conn.execute(
             "SELECT conversation_id, message_id, message_type, private, sender_type, sender_id, content,"
-            " chatwoot_created_at FROM mensagens_chatwoot WHERE account_id = %s",
+            f" chatwoot_created_at FROM mensagens_chatwoot WHERE {_BY_ACCOUNT}",
             (account_id,),
         ).fetchall()
     by_conversation: dict[int, dict[int, Row]] = {}
@@ -206,18 +211,18 @@ def agent_differences(db: Database, sim: Simulator, account_id: int) -> list[str
     with db.transaction() as conn:
         rows = {
             r["agent_id"]: r
-            for r in conn.execute("SELECT * FROM usuarios_chatwoot WHERE account_id = %s", (account_id,))
+            for r in conn.execute(f"SELECT * FROM usuarios_chatwoot WHERE {_BY_ACCOUNT}", (account_id,))
         }
         inbox_members = {
             (r["inbox_id"], r["agent_id"])
             for r in conn.execute(
-                "SELECT inbox_id, agent_id FROM membros_inbox_chatwoot WHERE account_id = %s", (account_id,)
+                f"SELECT inbox_id, agent_id FROM membros_inbox_chatwoot WHERE {_BY_ACCOUNT}", (account_id,)
             )
         }
         team_members = {
             (r["team_id"], r["agent_id"])
             for r in conn.execute(
-                "SELECT team_id, agent_id FROM membros_equipe_chatwoot WHERE account_id = %s", (account_id,)
+                f"SELECT team_id, agent_id FROM membros_equipe_chatwoot WHERE {_BY_ACCOUNT}", (account_id,)
             )
         }
     where = f"account {account_id} agent"
@@ -261,7 +266,7 @@ def _set_differences(what: str, mirrored: set[tuple[int, int]], expected: set[tu
 
 def contact_differences(db: Database, sim: Simulator, account_id: int) -> list[str]:
     with sim.locked() as store:
-        referenced = sorted({c.contact_id for c in store.conversations.values() if c.account_id == account_id})
+        referenced = sorted({c.contact_id for c in store.conversations.values() if c.integration_id == account_id})
         expected = {
             contact_id: {
                 "name": store.contacts[contact_id].name,
@@ -276,7 +281,7 @@ def contact_differences(db: Database, sim: Simulator, account_id: int) -> list[s
             r["contact_id"]: r
             for r in conn.execute(
                 "SELECT contact_id, name, email, phone_number, identifier FROM contatos_chatwoot"
-                " WHERE account_id = %s AND contact_id = ANY(%s)",
+                f" WHERE {_BY_ACCOUNT} AND contact_id = ANY(%s)",
                 (account_id, referenced),
             )
         }
@@ -296,26 +301,26 @@ def contact_differences(db: Database, sim: Simulator, account_id: int) -> list[s
 
 
 _MESSAGE_COUNTER_DRIFT = """
-SELECT c.account_id, c.conversation_id, c.messages_count, c.private_notes_count,
+SELECT c.integration_id, c.conversation_id, c.messages_count, c.private_notes_count,
        count(m.message_id) FILTER (WHERE NOT m.private AND m.message_type IN ('incoming', 'outgoing', 'template'))
            AS recounted_messages,
        count(m.message_id) FILTER (WHERE m.private) AS recounted_notes
 FROM conversas_chatwoot c
-LEFT JOIN mensagens_chatwoot m ON m.account_id = c.account_id AND m.conversation_id = c.conversation_id
-GROUP BY c.account_id, c.conversation_id, c.messages_count, c.private_notes_count
+LEFT JOIN mensagens_chatwoot m ON m.integration_id = c.integration_id AND m.conversation_id = c.conversation_id
+GROUP BY c.integration_id, c.conversation_id, c.messages_count, c.private_notes_count
 HAVING c.messages_count <> count(m.message_id)
            FILTER (WHERE NOT m.private AND m.message_type IN ('incoming', 'outgoing', 'template'))
     OR c.private_notes_count <> count(m.message_id) FILTER (WHERE m.private)
-ORDER BY c.account_id, c.conversation_id
+ORDER BY c.integration_id, c.conversation_id
 """
 
 _AGENT_LOAD_DRIFT = """
-SELECT u.account_id, u.agent_id, u.active_conversations,
+SELECT u.integration_id, u.agent_id, u.active_conversations,
        (SELECT count(*) FROM conversas_chatwoot c
-         WHERE c.account_id = u.account_id AND c.assignee_id = u.agent_id AND c.deleted_at IS NULL
+         WHERE c.integration_id = u.integration_id AND c.assignee_id = u.agent_id AND c.deleted_at IS NULL
            AND c.status IN ('open', 'pending')) AS recounted
 FROM usuarios_chatwoot u
-ORDER BY u.account_id, u.agent_id
+ORDER BY u.integration_id, u.agent_id
 """
 
 
@@ -325,13 +330,13 @@ def counter_differences(db: Database) -> list[str]:
         messages = conn.execute(_MESSAGE_COUNTER_DRIFT).fetchall()
         agents = [r for r in conn.execute(_AGENT_LOAD_DRIFT).fetchall() if r["active_conversations"] != r["recounted"]]
     found = [
-        f"account {r['account_id']} conversation {r['conversation_id']}: stored counts"
+        f"integration {r['integration_id']} conversation {r['conversation_id']}: stored counts"
         f" (messages {r['messages_count']}, notes {r['private_notes_count']}) != recount"
         f" (messages {r['recounted_messages']}, notes {r['recounted_notes']})"
         for r in messages
     ]
     found.extend(
-        f"account {r['account_id']} agent {r['agent_id']}: active_conversations {r['active_conversations']}"
+        f"integration {r['integration_id']} agent {r['agent_id']}: active_conversations {r['active_conversations']}"
         f" != recount {r['recounted']}"
         for r in agents
     )
@@ -370,13 +375,13 @@ def mirror_differences(db: Database, sim: Simulator, account_ids: Iterable[int])
 
 _STATE_TABLES = {
     "integracoes_chatwoot": "id",
-    "usuarios_chatwoot": "account_id, agent_id",
-    "membros_inbox_chatwoot": "account_id, inbox_id, agent_id",
-    "membros_equipe_chatwoot": "account_id, team_id, agent_id",
-    "contatos_chatwoot": "account_id, contact_id",
-    "conversas_chatwoot": "account_id, conversation_id",
-    "mensagens_chatwoot": "account_id, message_id",
-    "sincronizacao_conversas_chatwoot": "account_id, conversation_id",
+    "usuarios_chatwoot": "integration_id, agent_id",
+    "membros_inbox_chatwoot": "integration_id, inbox_id, agent_id",
+    "membros_equipe_chatwoot": "integration_id, team_id, agent_id",
+    "contatos_chatwoot": "integration_id, contact_id",
+    "conversas_chatwoot": "integration_id, conversation_id",
+    "mensagens_chatwoot": "integration_id, message_id",
+    "sincronizacao_conversas_chatwoot": "integration_id, conversation_id",
     "entregas_webhook_chatwoot": "id",
     "eventos_chatwoot": "id",
 }

@@ -24,6 +24,7 @@ from .config import Settings
 if TYPE_CHECKING:
     from .api.openapi import ApiDocs
     from .cache import IntegrationCache
+    from .chatwoot.egress import EgressPolicy
     from .db import Database
     from .ingest.processor import DeliveryProcessor
     from .ingest.queue import IngestQueue
@@ -136,10 +137,16 @@ class Components:
     # Chatwoot and the services -----------------------------------------------------------------------------------
 
     @cached_property
+    def egress_policy(self) -> EgressPolicy:
+        """Where Chatwoot may live: checked when a base URL is entered and again on every connection."""
+        return self.settings.egress_policy()
+
+    @cached_property
     def chatwoot_factory(self) -> ClientFactory:
         from .services.chatwoot_clients import default_client_factory  # noqa: PLC0415
 
         return default_client_factory(
+            egress=self.egress_policy,
             connect_timeout=self.settings.chatwoot_connect_timeout_seconds,
             read_timeout=self.settings.chatwoot_read_timeout_seconds,
         )
@@ -184,9 +191,16 @@ class Components:
 
     @cached_property
     def integrations(self) -> IntegrationService:
+        from .chatwoot.egress import check_base_url  # noqa: PLC0415
         from .services.integrations import IntegrationService  # noqa: PLC0415
 
-        return IntegrationService(self.unit_of_work, self.secret_store, self.settings.public_base_url)
+        policy = self.egress_policy
+        return IntegrationService(
+            self.unit_of_work,
+            self.secret_store,
+            self.settings.public_base_url,
+            check_url=lambda url: check_base_url(url, policy),
+        )
 
     @cached_property
     def sync(self) -> SyncService:

@@ -39,6 +39,10 @@ class Settings(BaseModel):
     chatwoot_connect_timeout_seconds: float = 3.0
     chatwoot_read_timeout_seconds: float = 10.0
 
+    def egress_policy(self):  # PLACEHOLDER
+        from .chatwoot.egress import EgressPolicy
+        return EgressPolicy()
+
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ

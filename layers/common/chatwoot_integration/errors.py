@@ -52,9 +52,9 @@ class UnprocessableEntity(DomainError):
     code = "unprocessable"
 
     @classmethod
-    def not_an_agent(cls, agent_id: int, account_id: int, *, field: str) -> UnprocessableEntity:
-        """The body names an agent the account does not have (or no longer has)."""
-        return cls(f"agent {agent_id} is not an agent of account {account_id}", details=[{"field": field}])
+    def not_an_agent(cls, agent_id: int, integration_id: int, *, field: str) -> UnprocessableEntity:
+        """The body names an agent the integration's account does not have (or no longer has)."""
+        return cls(f"agent {agent_id} is not an agent of integration {integration_id}", details=[{"field": field}])
 
 
 class MirrorPending(DomainError):

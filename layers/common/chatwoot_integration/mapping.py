@@ -97,14 +97,14 @@ class ChatwootConversation(Protocol):
     def updated_at_datetime(self) -> datetime | None: ...
 
 
-def conversation_state(account_id: int, conversation: ChatwootConversation) -> ConversationState:
+def conversation_state(integration_id: int, conversation: ChatwootConversation) -> ConversationState:
     """The mirror's view of a conversation, from a webhook body, ``message.conversation`` or a REST read."""
     created_at = conversation.created_at or conversation.timestamp
     updated_at = conversation.updated_at_datetime
     if created_at is None or updated_at is None:
         raise IncompleteConversation(f"conversation {conversation.id} lacks created_at or updated_at")
     return ConversationState(
-        account_id=account_id,
+        integration_id=integration_id,
         conversation_id=conversation.id,
         inbox_id=conversation.inbox_id,
         contact_id=conversation.contact_id,
@@ -125,10 +125,10 @@ def conversation_state(account_id: int, conversation: ChatwootConversation) -> C
     )
 
 
-def contact_record(account_id: int, contact: ChatwootContact) -> Contact:
+def contact_record(integration_id: int, contact: ChatwootContact) -> Contact:
     """The fields kept for linking a contact to the platform's parties, from whichever shape carries them."""
     return Contact(
-        account_id=account_id,
+        integration_id=integration_id,
         contact_id=contact.id,
         name=contact.name,
         email=contact.email,
@@ -137,17 +137,19 @@ def contact_record(account_id: int, contact: ChatwootContact) -> Contact:
     )
 
 
-def conversation_contact(account_id: int, conversation: ChatwootConversation) -> Contact | None:
+def conversation_contact(integration_id: int, conversation: ChatwootConversation) -> Contact | None:
     """The conversation's contact (``meta.sender``), when it names one."""
     contact = conversation.contact
-    return contact_record(account_id, contact) if contact is not None else None
+    return contact_record(integration_id, contact) if contact is not None else None
 
 
-def message_record(account_id: int, message: NormalizedMessage, *, deleted: bool, store_content: bool) -> MessageRecord:
+def message_record(
+    integration_id: int, message: NormalizedMessage, *, deleted: bool, store_content: bool
+) -> MessageRecord:
     """A message row, from a message event or a message nested in a conversation (normalised first)."""
     keep_content = store_content and not deleted
     return MessageRecord(
-        account_id=account_id,
+        integration_id=integration_id,
         message_id=message.id,
         conversation_id=message.conversation_id,
         message_type=message.message_type,
@@ -162,7 +164,7 @@ def message_record(account_id: int, message: NormalizedMessage, *, deleted: bool
 
 
 def rest_message_records(
-    account_id: int, display_id: int, messages: Sequence[RestMessage], *, store_content: bool
+    integration_id: int, display_id: int, messages: Sequence[RestMessage], *, store_content: bool
 ) -> list[MessageRecord]:
     """The messages the mirror keeps from a REST messages page (incoming, outgoing, template; private notes
     included; no activities). A REST message has the shape of the message nested in a webhook's conversation
@@ -178,14 +180,14 @@ def rest_message_records(
         except ValidationError:
             logger.warning(
                 "message skipped: its REST shape cannot be read",
-                extra={"account_id": account_id, "conversation_id": display_id, "message_id": message.id},
+                extra={"integration_id": integration_id, "conversation_id": display_id, "message_id": message.id},
             )
             continue
         normal = nested.normalized(display_id)
         if normal.message_type == "activity":
             continue
         deleted = bool(nested.content_attributes.get("deleted"))
-        rows.append(message_record(account_id, normal, deleted=deleted, store_content=store_content))
+        rows.append(message_record(integration_id, normal, deleted=deleted, store_content=store_content))
     return rows
 
 
@@ -206,11 +208,12 @@ def last_message_id(conversation: RestConversation) -> int | None:
     return None
 
 
-def agent_states(account_id: int, agents: Iterable[RestAgent]) -> list[AgentState]:
-    """The account's agents as the mirror keeps them; Chatwoot leaves role and availability out for some users."""
+def agent_states(integration_id: int, account_id: int, agents: Iterable[RestAgent]) -> list[AgentState]:
+    """The agents of the integration's Chatwoot account (``account_id``) as the mirror keeps them; Chatwoot leaves
+    role and availability out for some users."""
     return [
         AgentState(
-            account_id=account_id,
+            integration_id=integration_id,
             agent_id=agent.id,
             name=agent.name or agent.available_name or "",
             email=agent.email,

@@ -7,7 +7,7 @@ from tests.api_support import ApiClient, World
 
 
 def base(world: World) -> str:
-    return f"/accounts/{world.account_id}/agents"
+    return f"/integrations/{world.integration_id}/agents"
 
 
 def test_list_and_filters(client: ApiClient, world: World) -> None:

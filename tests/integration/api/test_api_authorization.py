@@ -89,7 +89,7 @@ def test_integrations_are_admin_only(client: ApiClient, world: World, route) -> 
 
 def test_agents_read_and_change_conversations(client: ApiClient, world: World) -> None:
     agent = make_token(sub="lawyer-1", role="agent", accounts=[world.account_id])
-    base = f"/accounts/{world.account_id}"
+    base = f"/integrations/{world.integration_id}"
     assert client.get(f"{base}/conversations", token=agent).status == 200
     assert client.get(f"{base}/agents", token=agent).status == 200
     assert client.get(f"{base}/changes", token=agent).status == 200
@@ -100,7 +100,7 @@ def test_agents_read_and_change_conversations(client: ApiClient, world: World) -
 def test_an_agent_sets_only_its_own_availability_and_never_capacity(client: ApiClient, world: World) -> None:
     admin = make_token()
     ana, bruno = world.agents["ana"], world.agents["bruno"]
-    base = f"/accounts/{world.account_id}/agents"
+    base = f"/integrations/{world.integration_id}/agents"
     assert client.patch(f"{base}/{ana}", token=admin, json_body={"user_id": "lawyer-ana"}).status == 200
     ana_token = make_token(sub="lawyer-ana", role="agent", accounts=[world.account_id])
     own = client.patch(f"{base}/{ana}", token=ana_token, json_body={"availability": "busy"})
@@ -118,7 +118,7 @@ def test_accounts_claim_in_api_gateway_string_form(client: ApiClient, world: Wor
     # API Gateway renders array claims as "[1 2]"; a single number also works.
     for accounts in ([world.account_id, 99], world.account_id):
         token = make_token(accounts=accounts)  # type: ignore[arg-type]
-        assert client.get(f"/accounts/{world.account_id}/conversations", token=token).status == 200
+        assert client.get(f"/integrations/{world.integration_id}/conversations", token=token).status == 200
 
 
 def test_public_routes_need_no_token(client: ApiClient, world: World) -> None:

@@ -26,7 +26,7 @@ def read_all(client: ApiClient, world: World, *, expect: int, token: str | None 
     deadline = time.monotonic() + 15
     while True:
         query = {"limit": 2, **({"after": cursor} if cursor else {})}
-        response = client.get(f"/accounts/{world.account_id}/changes", query=query, token=token)
+        response = client.get(f"/integrations/{world.integration_id}/changes", query=query, token=token)
         assert response.status == 200
         page = response.json()
         items.extend(page["items"])
@@ -41,8 +41,8 @@ def test_feed_names_the_actor_of_each_change_in_order(client: ApiClient, world: 
     baseline = len(read_all(client, world, expect=0))
     cid = world.conversations[0]
     lawyer = make_token(sub="lawyer-7", role="agent", accounts=[world.account_id])
-    client.patch(f"/accounts/{world.account_id}/conversations/{cid}", json_body={"priority": "high"}, token=lawyer)
-    client.delete(f"/accounts/{world.account_id}/conversations/{world.conversations[1]}")
+    client.patch(f"/integrations/{world.integration_id}/conversations/{cid}", json_body={"priority": "high"}, token=lawyer)
+    client.delete(f"/integrations/{world.integration_id}/conversations/{world.conversations[1]}")
     events = read_all(client, world, expect=baseline + 2)
     mine = [e for e in events if e["actor"] in ("lawyer-7", "admin-1")]
     assert [(e["type"], e["actor"], e["conversation_id"]) for e in mine] == [
@@ -55,7 +55,7 @@ def test_feed_names_the_actor_of_each_change_in_order(client: ApiClient, world: 
 
 
 def test_a_bad_cursor_is_400(client: ApiClient, world: World) -> None:
-    response = client.get(f"/accounts/{world.account_id}/changes", query={"after": "@@@"})
+    response = client.get(f"/integrations/{world.integration_id}/changes", query={"after": "@@@"})
     assert response.status == 400
     assert response.json()["error"]["details"] == [{"field": "after"}]
 
@@ -84,7 +84,7 @@ def test_committed_changes_are_published_to_the_bus_once(
         conn.execute("UPDATE eventos_chatwoot SET published_at = now()")  # the world's setup events are old news
     bootstrap().configure(database=db, publisher=publisher)
     response = client.patch(
-        f"/accounts/{world.account_id}/conversations/{world.conversations[0]}", json_body={"priority": "urgent"}
+        f"/integrations/{world.integration_id}/conversations/{world.conversations[0]}", json_body={"priority": "urgent"}
     )
     assert response.status == 200
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]

@@ -22,7 +22,7 @@ PATCH = {"status": "pending", "assignee_id": None, "labels": ["area:trabalhista"
 
 
 def path(world: World, conversation_id: int) -> str:
-    return f"/accounts/{world.account_id}/conversations/{conversation_id}"
+    return f"/integrations/{world.integration_id}/conversations/{conversation_id}"
 
 
 def snapshot(db: Database, world: World, conversation_id: int) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from tests.factories import at, conversation
 
 
 def path(world: World, conversation_id: int | None = None, suffix: str = "") -> str:
-    base = f"/accounts/{world.account_id}/conversations"
+    base = f"/integrations/{world.integration_id}/conversations"
     return base + (f"/{conversation_id}" if conversation_id is not None else "") + suffix
 
 

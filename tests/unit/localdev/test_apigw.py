@@ -23,7 +23,7 @@ NOW = datetime(2024, 3, 5, 19, 3, 58, 123000, tzinfo=UTC)
 def request(**overrides: object) -> LocalRequest:
     values: dict[str, object] = {
         "method": "POST",
-        "raw_path": "/accounts/1/conversations/7",
+        "raw_path": "/integrations/1/conversations/7",
         "raw_query": "status=open&label=a&label=b%20c&empty=",
         "headers": [
             ("Host", "127.0.0.1:3000"),
@@ -44,16 +44,16 @@ def request(**overrides: object) -> LocalRequest:
 def test_the_event_has_the_shape_api_gateway_builds() -> None:
     event = build_http_event(
         request(),
-        route_key="POST /accounts/{account_id}/conversations/{conversation_id}",
-        path_parameters={"account_id": "1", "conversation_id": "7"},
+        route_key="POST /integrations/{integration_id}/conversations/{conversation_id}",
+        path_parameters={"integration_id": "1", "conversation_id": "7"},
         request_id="req-1",
         now=NOW,
     )
 
     assert event == {
         "version": "2.0",
-        "routeKey": "POST /accounts/{account_id}/conversations/{conversation_id}",
-        "rawPath": "/accounts/1/conversations/7",
+        "routeKey": "POST /integrations/{integration_id}/conversations/{conversation_id}",
+        "rawPath": "/integrations/1/conversations/7",
         "rawQueryString": "status=open&label=a&label=b%20c&empty=",
         "cookies": ["a=1", "b=2"],
         "headers": {
@@ -66,7 +66,7 @@ def test_the_event_has_the_shape_api_gateway_builds() -> None:
             "x-forwarded-port": "3000",
         },
         "queryStringParameters": {"status": "open", "label": "a,b c", "empty": ""},
-        "pathParameters": {"account_id": "1", "conversation_id": "7"},
+        "pathParameters": {"integration_id": "1", "conversation_id": "7"},
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
@@ -74,13 +74,13 @@ def test_the_event_has_the_shape_api_gateway_builds() -> None:
             "domainPrefix": "127",
             "http": {
                 "method": "POST",
-                "path": "/accounts/1/conversations/7",
+                "path": "/integrations/1/conversations/7",
                 "protocol": "HTTP/1.1",
                 "sourceIp": "127.0.0.1",
                 "userAgent": "curl/8",
             },
             "requestId": "req-1",
-            "routeKey": "POST /accounts/{account_id}/conversations/{conversation_id}",
+            "routeKey": "POST /integrations/{integration_id}/conversations/{conversation_id}",
             "stage": "$default",
             "time": "05/Mar/2024:19:03:58 +0000",
             "timeEpoch": 1709665438123,

@@ -108,7 +108,7 @@ def test_the_repository_template_serves_every_api_route_behind_the_jwt_authorize
 
     public = {key for key, route in routes.items() if not route.authorized}
     assert public == {"POST /webhooks/chatwoot/{integration_id}", "GET /health", "GET /openapi.json", "GET /docs"}
-    assert routes["GET /accounts/{account_id}/conversations"].function_id == "ApiFunction"
+    assert routes["GET /integrations/{integration_id}/conversations"].function_id == "ApiFunction"
     assert routes["POST /webhooks/chatwoot/{integration_id}"].function_id == "WebhookFunction"
     assert {"ApiFunction", "WebhookFunction", "ProcessorFunction", "SyncFunction", "MigrateFunction"} <= set(
         template.functions

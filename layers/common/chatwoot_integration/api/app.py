@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from .. import errors as domain_errors
 from ..bootstrap import Components
 from . import errors, routes
-from .auth import authorize_path
+from .auth import authorize_request
 
 
 class Health(BaseModel):
@@ -59,8 +59,11 @@ def handle(app: APIGatewayHttpResolver, components: Components, event: dict[str,
     """Authorize by path, then let the resolver validate and route the request with the container's graph."""
     request_context = event.get("requestContext") or {}
     claims = ((request_context.get("authorizer") or {}).get("jwt") or {}).get("claims")
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
-        authorize_path(event.get("rawPath", ""), claims)
+        caller = authorize_request(
+            event.get("rawPath", ""), claims, headers.get("authorization"), components.integrations.tenant_of
+        )
         refuse_nul_characters(event)
     except domain_errors.DomainError as refused:
         response = errors.error_response(errors.status_for(refused), refused.code, refused.message, refused.details)
@@ -70,7 +73,7 @@ def handle(app: APIGatewayHttpResolver, components: Components, event: dict[str,
             "body": response.body,
             "isBase64Encoded": False,
         }
-    app.append_context(components=components)
+    app.append_context(components=components, caller=caller)
     return app.resolve(event, context)
 
 

@@ -15,8 +15,11 @@ TITLE = "Chatwoot integration API"
 VERSION = "1.0.0"
 DESCRIPTION = (
     "Conversations, agents, integrations and the change feed of the Chatwoot mirror. Every route except "
-    "`/health`, `/openapi.json` and `/docs` needs a JWT (`Authorization: Bearer …`) whose `accounts` claim lists "
-    "the Chatwoot accounts the caller may see and whose `role` is `admin` or `agent`. Every error has the body "
+    "`/health`, `/openapi.json` and `/docs` needs a JWT (`Authorization: Bearer …`) with three string claims: "
+    "`sub` (who), `role` (`admin` or `agent`) and `tenant` (the law firm the caller acts for). A tenant reaches "
+    "its data through its integrations (`/integrations/{integration_id}/…`, one per connected Chatwoot account); "
+    "another tenant's integration answers exactly as one that does not exist (404). Agents read and change "
+    "conversations and agents; admins also manage integrations. Every error has the body "
     '`{"error": {"code", "message", "details"?}}`.'
 )
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -25,7 +28,7 @@ _ERRORS = {
     "400": "The request is malformed (query parameters, JSON, cursor).",
     "401": "Missing, expired or invalid token.",
     "403": "The token's role may not do this.",
-    "404": "Not found, or an account the token may not see.",
+    "404": "Not found (another tenant's integration is not found either).",
     "409": "Conflicts with the current state.",
     "422": "The body is invalid; `details` names each field.",
     "502": "Chatwoot refused or failed the write-through; the mirror is unchanged.",

@@ -1,7 +1,9 @@
-"""The API's routes. Each one authorizes from the token's claims, calls one service, and returns a model.
+"""The API's routes. Each one calls one service and returns a model.
 
-The services come from the container's graph (``bootstrap.Components``), which the handler hands to each
-request through the resolver's context.
+Every route is under ``/integrations``: a tenant reaches its data through its integrations, and the handler has
+already checked (``auth.authorize_request``) that an integration in the path is the caller's tenant's and that
+the caller's role may use the route. The services and the caller come from the handler through the resolver's
+context.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from ..bootstrap import Components
 from ..models.actor import Actor
 from ..models.agent import Agent, AgentFilter, AgentPatch, AgentSummary
+from ..models.change import Change
 from ..models.common import MAX_ID, Availability, ConversationStatus, Priority, SyncStatus
 from ..models.conversation import ConversationDetail, ConversationFilter, ConversationPatch
 from ..models.integration import IntegrationChanges, IntegrationView, NewIntegration
 from ..observability import logger
-from ..services.changes import read_feed
+from ..services.changes import read_feed, read_tenant_feed
 from ..services.integrations import IntegrationService
 from ..sync.models import IntegrationSyncReport
-from .auth import caller_from_claims, require_account, require_admin
 from .schemas import (
     AgentList,
     AssignmentRequest,
@@ -35,10 +37,9 @@ from .schemas import (
 
 router = APIGatewayHttpRouter()
 
-AccountId = Annotated[int, Path(gt=0, le=MAX_ID, description="Chatwoot account id")]
+IntegrationId = Annotated[int, Path(gt=0, le=MAX_ID, description="id of the integration (one Chatwoot account)")]
 ConversationId = Annotated[int, Path(gt=0, le=MAX_ID, description="Chatwoot display id of the conversation")]
 AgentId = Annotated[int, Path(gt=0, le=MAX_ID, description="Chatwoot user id of the agent")]
-IntegrationId = Annotated[int, Path(gt=0, le=MAX_ID)]
 
 
 def components() -> Components:
@@ -48,20 +49,8 @@ def components() -> Components:
 
 
 def caller() -> Actor:
-    authorizer = router.current_event.request_context.authorizer
-    claims = authorizer.jwt_claim if authorizer is not None else None
-    return caller_from_claims(claims)
-
-
-def account_caller(account_id: int) -> Actor:
-    who = caller()
-    require_account(who, account_id)
-    return who
-
-
-def admin_caller() -> Actor:
-    who = caller()
-    require_admin(who)
+    """Who is calling, as the handler authorized them for this route."""
+    who: Actor = router.context["caller"]
     return who
 
 
@@ -84,9 +73,11 @@ def publish_changes() -> None:
 # Conversations -------------------------------------------------------------------------------------------
 
 
-@router.get("/accounts/<account_id>/conversations", summary="List mirrored conversations", tags=["conversations"])
+@router.get(
+    "/integrations/<integration_id>/conversations", summary="List mirrored conversations", tags=["conversations"]
+)
 def list_conversations(
-    account_id: AccountId,
+    integration_id: IntegrationId,
     status: Annotated[ConversationStatus | None, Query()] = None,
     assignee_id: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
     unassigned: Annotated[bool, Query()] = False,
@@ -101,7 +92,6 @@ def list_conversations(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> ConversationList:
-    account_caller(account_id)
     filters = ConversationFilter(
         status=status,
         assignee_id=assignee_id,
@@ -114,104 +104,103 @@ def list_conversations(
         parte_id=parte_id,
         updated_since=updated_since,
     )
-    items, next_cursor = components().conversations.list(account_id, filters, sort=sort, limit=limit, cursor=cursor)
+    items, next_cursor = components().conversations.list(integration_id, filters, sort=sort, limit=limit, cursor=cursor)
     return ConversationList(items=items, next_cursor=next_cursor)
 
 
 @router.get(
-    "/accounts/<account_id>/conversations/<conversation_id>", summary="Read a conversation", tags=["conversations"]
+    "/integrations/<integration_id>/conversations/<conversation_id>",
+    summary="Read a conversation",
+    tags=["conversations"],
 )
-def get_conversation(account_id: AccountId, conversation_id: ConversationId) -> ConversationDetail:
-    account_caller(account_id)
-    return components().conversations.get(account_id, conversation_id)
+def get_conversation(integration_id: IntegrationId, conversation_id: ConversationId) -> ConversationDetail:
+    return components().conversations.get(integration_id, conversation_id)
 
 
 @router.patch(
-    "/accounts/<account_id>/conversations/<conversation_id>",
+    "/integrations/<integration_id>/conversations/<conversation_id>",
     summary="Change a conversation (Chatwoot first, then the mirror)",
     tags=["conversations"],
 )
 def patch_conversation(
-    account_id: AccountId, conversation_id: ConversationId, patch: ConversationPatch
+    integration_id: IntegrationId, conversation_id: ConversationId, patch: ConversationPatch
 ) -> ConversationDetail:
-    who = account_caller(account_id)
-    result = components().conversations.update(account_id, conversation_id, patch, actor=who)
+    who = caller()
+    result = components().conversations.update(integration_id, conversation_id, patch, actor=who)
     publish_changes()
     return result
 
 
 @router.delete(
-    "/accounts/<account_id>/conversations/<conversation_id>",
+    "/integrations/<integration_id>/conversations/<conversation_id>",
     summary="Remove a conversation from the mirror (not from Chatwoot)",
     tags=["conversations"],
     responses={204: {"description": "removed from the mirror"}},
 )
-def delete_conversation(account_id: AccountId, conversation_id: ConversationId) -> Response[None]:
-    who = account_caller(account_id)
-    components().conversations.delete(account_id, conversation_id, actor=who)
+def delete_conversation(integration_id: IntegrationId, conversation_id: ConversationId) -> Response[None]:
+    who = caller()
+    components().conversations.delete(integration_id, conversation_id, actor=who)
     publish_changes()
     return Response(status_code=204)
 
 
 @router.post(
-    "/accounts/<account_id>/conversations/<conversation_id>/sync",
+    "/integrations/<integration_id>/conversations/<conversation_id>/sync",
     summary="Re-read a conversation from Chatwoot now",
     tags=["conversations"],
 )
-def sync_conversation(account_id: AccountId, conversation_id: ConversationId) -> ConversationDetail:
-    who = account_caller(account_id)
-    result = components().conversations.resync(account_id, conversation_id, actor=who)
+def sync_conversation(integration_id: IntegrationId, conversation_id: ConversationId) -> ConversationDetail:
+    who = caller()
+    result = components().conversations.resync(integration_id, conversation_id, actor=who)
     publish_changes()
     return result
 
 
 @router.post(
-    "/accounts/<account_id>/conversations/<conversation_id>/assignment",
+    "/integrations/<integration_id>/conversations/<conversation_id>/assignment",
     summary='Assign the best available agent ({}), or a named one ({"agent_id": N})',
     tags=["conversations"],
     responses={409: {"description": "nobody is eligible, with the reason"}},
 )
 def assign_conversation(
-    account_id: AccountId, conversation_id: ConversationId, body: AssignmentRequest | None = None
+    integration_id: IntegrationId, conversation_id: ConversationId, body: AssignmentRequest | None = None
 ) -> AssignmentResult:
-    who = account_caller(account_id)
+    who = caller()
     assignment = components().assignment
     request = body or AssignmentRequest()
     if request.agent_id is not None:
-        outcome = assignment.assign_agent(account_id, conversation_id, request.agent_id, actor=who.sub)
+        outcome = assignment.assign_agent(integration_id, conversation_id, request.agent_id, actor=who.sub)
     else:
-        outcome = assignment.assign_best(account_id, conversation_id, trigger="manual", actor=who.sub)
+        outcome = assignment.assign_best(integration_id, conversation_id, trigger="manual", actor=who.sub)
     publish_changes()
     assert outcome.agent_id is not None
-    agent = components().agents.get(account_id, outcome.agent_id)
+    agent = components().agents.get(integration_id, outcome.agent_id)
     return AssignmentResult(conversation_id=conversation_id, assignee=AgentSummary.of(agent), reason=outcome.reason)
 
 
 # Agents ------------------------------------------------------------------------------------------------
 
 
-@router.get("/accounts/<account_id>/agents", summary="List agents", tags=["agents"])
+@router.get("/integrations/<integration_id>/agents", summary="List agents", tags=["agents"])
 def list_agents(
-    account_id: AccountId,
+    integration_id: IntegrationId,
     availability: Annotated[Availability | None, Query()] = None,
     skill: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
     has_capacity: Annotated[bool | None, Query()] = None,
 ) -> AgentList:
-    account_caller(account_id)
     filters = AgentFilter(availability=availability, skill=skill, has_capacity=has_capacity)
-    return AgentList(items=components().agents.list(account_id, filters))
+    return AgentList(items=components().agents.list(integration_id, filters))
 
 
-@router.get("/accounts/<account_id>/agents/<agent_id>", summary="Read an agent", tags=["agents"])
-def get_agent(account_id: AccountId, agent_id: AgentId) -> Agent:
-    account_caller(account_id)
-    return components().agents.get(account_id, agent_id)
+@router.get("/integrations/<integration_id>/agents/<agent_id>", summary="Read an agent", tags=["agents"])
+def get_agent(integration_id: IntegrationId, agent_id: AgentId) -> Agent:
+    return components().agents.get(integration_id, agent_id)
 
 
-@router.patch("/accounts/<account_id>/agents/<agent_id>", summary="Change an agent", tags=["agents"])
-def patch_agent(account_id: AccountId, agent_id: AgentId, patch: AgentPatch) -> Agent:
-    who = account_caller(account_id)
-    result = components().agents.update(who, account_id, agent_id, patch)
+@router.patch("/integrations/<integration_id>/agents/<agent_id>", summary="Change an agent", tags=["agents"])
+def patch_agent(integration_id: IntegrationId, agent_id: AgentId, patch: AgentPatch) -> Agent:
+    who = caller()
+    result = components().agents.update(who, integration_id, agent_id, patch)
     publish_changes()
     return result
 
@@ -219,20 +208,41 @@ def patch_agent(account_id: AccountId, agent_id: AgentId, patch: AgentPatch) -> 
 # Change feed -------------------------------------------------------------------------------------------
 
 
-@router.get("/accounts/<account_id>/changes", summary="Change events of an account, in commit order", tags=["changes"])
+@router.get(
+    "/integrations/<integration_id>/changes",
+    summary="Change events of an integration, in commit order",
+    tags=["changes"],
+)
 def list_changes(
-    account_id: AccountId,
+    integration_id: IntegrationId,
     after: Annotated[str | None, Query(max_length=200, description="cursor of the last event seen")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ChangeFeed:
-    account_caller(account_id)
-    items, next_cursor = read_feed(components().unit_of_work, account_id, after=after, limit=limit)
+    items, next_cursor = read_feed(components().unit_of_work, integration_id, after=after, limit=limit)
+    return _feed(items, next_cursor)
+
+
+@router.get(
+    "/changes",
+    summary="Change events of every integration of the caller's tenant, in one commit order",
+    description="Each event names its integration; events of an integration deleted since stay in the feed.",
+    tags=["changes"],
+)
+def list_tenant_changes(
+    after: Annotated[str | None, Query(max_length=200, description="cursor of the last event seen")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ChangeFeed:
+    items, next_cursor = read_tenant_feed(components().unit_of_work, caller().tenant, after=after, limit=limit)
+    return _feed(items, next_cursor)
+
+
+def _feed(items: list[Change], next_cursor: str | None) -> ChangeFeed:
     return ChangeFeed(
         items=[
             ChangeItem(
                 cursor=c.cursor,
                 type=c.type,
-                account_id=c.account_id,
+                integration_id=c.integration_id,
                 conversation_id=c.conversation_id,
                 agent_id=c.agent_id,
                 actor=c.actor,
@@ -245,13 +255,12 @@ def list_changes(
     )
 
 
-# Integrations (admin) ------------------------------------------------------------------------------------
+# Integrations (admins of the tenant) -----------------------------------------------------------------------
 
 
-@router.get("/integrations", summary="List integrations", tags=["integrations"])
+@router.get("/integrations", summary="List the tenant's integrations", tags=["integrations"])
 def list_integrations() -> list[IntegrationView]:
-    admin_caller()
-    return integrations().list_all()
+    return integrations().list_for_tenant(caller().tenant)
 
 
 @router.post(
@@ -261,22 +270,26 @@ def list_integrations() -> list[IntegrationView]:
     responses={201: {"description": "created"}},
 )
 def create_integration(body: NewIntegration) -> Response[IntegrationView]:
-    who = admin_caller()
-    created = integrations().create(body, actor=who.sub)
+    who = caller()
+    created = integrations().create(who.tenant, body, actor=who.sub)
     publish_changes()
     return Response(status_code=201, content_type="application/json", body=created)
 
 
 @router.get("/integrations/<integration_id>", summary="Read an integration", tags=["integrations"])
 def get_integration(integration_id: IntegrationId) -> IntegrationView:
-    admin_caller()
-    return integrations().get(integration_id)
+    return integrations().get(caller().tenant, integration_id)
 
 
-@router.patch("/integrations/<integration_id>", summary="Change an integration", tags=["integrations"])
+@router.patch(
+    "/integrations/<integration_id>",
+    summary="Change an integration",
+    description="Changing base_url or account_id needs the new account's api_token in the same request.",
+    tags=["integrations"],
+)
 def patch_integration(integration_id: IntegrationId, body: IntegrationChanges) -> IntegrationView:
-    who = admin_caller()
-    result = integrations().update(integration_id, body, actor=who.sub)
+    who = caller()
+    result = integrations().update(who.tenant, integration_id, body, actor=who.sub)
     publish_changes()
     return result
 
@@ -288,8 +301,8 @@ def patch_integration(integration_id: IntegrationId, body: IntegrationChanges) -
     responses={204: {"description": "deleted"}},
 )
 def delete_integration(integration_id: IntegrationId) -> Response[None]:
-    who = admin_caller()
-    integrations().delete(integration_id, actor=who.sub)
+    who = caller()
+    integrations().delete(who.tenant, integration_id, actor=who.sub)
     publish_changes()
     return Response(status_code=204)
 
@@ -308,7 +321,6 @@ def sync_integration(
     integration_id: IntegrationId,
     full: Annotated[bool, Query(description="walk every conversation and find the deleted ones")] = False,
 ) -> IntegrationSyncReport:
-    admin_caller()
     # Loaded here, not with the module: no other route needs the sync at cold start.
     from ..sync.deadlines import api_deadline  # noqa: PLC0415
 

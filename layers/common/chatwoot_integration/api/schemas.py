@@ -46,9 +46,11 @@ class AssignmentResult(Schema):
 
 
 class ChangeItem(Schema):
+    """One change event; it names its integration, so one reader can follow a whole tenant's feed."""
+
     cursor: str
     type: str
-    account_id: int
+    integration_id: int
     conversation_id: int | None = None
     agent_id: int | None = None
     actor: str

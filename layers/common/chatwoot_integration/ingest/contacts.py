@@ -29,7 +29,7 @@ def verdict(event: ContactEvent, integration: Integration) -> Verdict:
         return Verdict(status="ignored", reason="activity_only")
     return Verdict(
         status="applied",
-        contact=contact_record(integration.account_id, event),
+        contact=contact_record(integration.id, event),
         contact_overwrites=isinstance(event, ContactUpdated),
     )
 
@@ -40,7 +40,7 @@ def write(uow: UnitOfWork, items: Sequence[PendingDelivery]) -> None:
     for item in items:
         contact = item.verdict.contact
         if contact is not None and not item.verdict.contact_overwrites:
-            snapshots.setdefault((contact.account_id, contact.contact_id), item)
+            snapshots.setdefault((contact.integration_id, contact.contact_id), item)
     if snapshots:
         new_ids = set(uow.parties.insert_contacts([_contact(item) for item in snapshots.values()]))
         for (_, contact_id), item in snapshots.items():

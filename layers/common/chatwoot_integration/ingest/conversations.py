@@ -24,11 +24,11 @@ EVENTS: tuple[type[ConversationEvent], ...] = (ConversationCreated, Conversation
 
 def verdict(event: ConversationEvent, integration: Integration) -> Verdict:
     """The rows a conversation event maps to (raises ``IncompleteConversation``/``ValidationError``)."""
-    account_id = integration.account_id
+    integration_id = integration.id
     return Verdict(
         status="applied",
-        state=conversation_state(account_id, event),
-        contact=conversation_contact(account_id, event),
+        state=conversation_state(integration_id, event),
+        contact=conversation_contact(integration_id, event),
     )
 
 

@@ -90,7 +90,7 @@ class PendingDelivery:
         self.changes += 1
         self.events.append(
             NewChange(
-                account_id=self.integration.account_id,
+                integration_id=self.integration.id,
                 type=change,
                 actor=ACTOR,
                 conversation_id=conversation_id,

@@ -25,19 +25,19 @@ EVENTS: tuple[type[MessageEvent], ...] = (MessageCreated, MessageUpdated)
 
 def verdict(event: MessageEvent, integration: Integration) -> Verdict:
     """The rows a message event maps to (raises ``IncompleteConversation``/``ValidationError``)."""
-    account_id = integration.account_id
+    integration_id = integration.id
     message = message_record(
-        account_id,
+        integration_id,
         event.message,
         deleted=bool(event.content_attributes.get("deleted")),
         store_content=integration.store_message_content,
     )
     return Verdict(
         status="applied",
-        state=conversation_state(account_id, event.conversation),
+        state=conversation_state(integration_id, event.conversation),
         message=message,
         message_is_edit=isinstance(event, MessageUpdated),
-        contact=conversation_contact(account_id, event.conversation),
+        contact=conversation_contact(integration_id, event.conversation),
     )
 
 

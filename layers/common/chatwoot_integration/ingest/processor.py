@@ -206,32 +206,32 @@ class DeliveryProcessor:
     ) -> None:
         """Smart assignment after the batch committed: never part of a delivery's fate (a failure here is logged;
         the next sync's backstop assigns what is still waiting). Only integrations whose policy is on take part;
-        the assignment service (and its Chatwoot client) is only built once an account needs it."""
+        the assignment service (and its Chatwoot client) is only built once an integration needs it."""
         if self._assignment is None:
             return
         if {r.integration_id for r in changed} - integrations.keys():
             # Deliveries applied one by one (a one-record batch, a fallback) read their integration on their own.
             with self._unit_of_work(read_only=True) as uow:
                 _read_integrations(uow, {r.integration_id for r in changed}, integrations)
-        by_account: dict[int, set[int]] = {}
+        by_integration: dict[int, set[int]] = {}
         for result in changed:
             integration = integrations.get(result.integration_id)
             if integration is None or not (integration.active and integration.assignment_policy.enabled):
                 continue
             if result.account_id is not None and result.conversation_id is not None:
-                by_account.setdefault(result.account_id, set()).add(result.conversation_id)
-        if not by_account:
+                by_integration.setdefault(result.integration_id, set()).add(result.conversation_id)
+        if not by_integration:
             return
         assignment = self._assignment()
         if context is not None:
             assignment.set_deadline_from(context)
-        for account_id, conversation_ids in by_account.items():
+        for integration_id, conversation_ids in by_integration.items():
             try:
-                assignment.react_to_changes(account_id, sorted(conversation_ids))
+                assignment.react_to_changes(integration_id, sorted(conversation_ids))
             except Exception as error:
                 logger.warning(
                     "assignment after webhooks failed; the next sync retries",
-                    extra={"account_id": account_id, "error_type": type(error).__name__},
+                    extra={"integration_id": integration_id, "error_type": type(error).__name__},
                 )
 
     def _publish_changes(self) -> None:

@@ -12,7 +12,7 @@ from .common import MAX_ID, AgentRole, Availability, LabelText, Model
 class AgentState(Model):
     """An agent as Chatwoot's agents list gives it."""
 
-    account_id: int = Field(gt=0, le=MAX_ID)
+    integration_id: int = Field(gt=0, le=MAX_ID)
     agent_id: int = Field(gt=0, le=MAX_ID)
     name: str = ""
     email: str | None = None
@@ -21,7 +21,7 @@ class AgentState(Model):
 
 
 class Agent(Model):
-    account_id: int
+    integration_id: int
     agent_id: int
     name: str
     email: str | None

@@ -11,7 +11,9 @@ from .common import ActorName, Model
 
 
 class NewChange(Model):
-    account_id: int
+    integration_id: int
+    # Filled from the integration by the database when left out; given when the integration is being deleted.
+    tenant: str | None = None
     type: str = Field(pattern=r"^[a-z_]+\.[a-z_]+$")
     actor: ActorName
     conversation_id: int | None = None
@@ -23,7 +25,8 @@ class Change(Model):
     id: int
     cursor: str
     type: str
-    account_id: int
+    integration_id: int
+    tenant: str
     conversation_id: int | None
     agent_id: int | None
     actor: str

@@ -21,7 +21,7 @@ class ConversationState(Model):
     versions is newer.
     """
 
-    account_id: int = Field(gt=0, le=MAX_ID)
+    integration_id: int = Field(gt=0, le=MAX_ID)
     conversation_id: int = Field(gt=0, le=MAX_ID)
     inbox_id: int | None = None
     contact_id: int | None = None
@@ -44,7 +44,7 @@ class ConversationState(Model):
 class Conversation(Model):
     """A mirrored conversation as the API shows it."""
 
-    account_id: int
+    integration_id: int
     conversation_id: int
     inbox_id: int | None
     contact_id: int | None

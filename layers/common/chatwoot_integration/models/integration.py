@@ -1,4 +1,5 @@
-"""Integrations (one per connected Chatwoot account), their assignment policy, and what an admin gives and sees."""
+"""Integrations (a tenant's connection to one Chatwoot account), their assignment policy, and what an admin gives
+and sees."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pydantic import Field, SecretStr
 from .common import MAX_ID, Model
 
 IntegrationSyncStatus = Literal["never", "running", "ok", "error", "auth_error"]
+# The platform's identifier of a law firm (it uses UUIDs); every integration belongs to exactly one.
+TENANT_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 
 
 class AssignmentPolicy(Model):
@@ -28,6 +31,7 @@ class AssignmentPolicy(Model):
 
 class Integration(Model):
     id: int
+    tenant: str
     name: str
     base_url: str
     account_id: int
@@ -81,10 +85,14 @@ class NewIntegration(Model):
 
 class IntegrationChanges(Model):
     """A PATCH of an integration. A new ``webhook_secret`` starts a rotation: the previous secret stays
-    accepted for ``previous_secret_valid_hours`` so deliveries signed before Chatwoot switched are not lost."""
+    accepted for ``previous_secret_valid_hours`` so deliveries signed before Chatwoot switched are not lost.
+
+    Re-pointing the integration (another ``base_url`` or ``account_id``) needs a new ``api_token`` in the same
+    request: the stored token is only ever sent to the origin it was entered for."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     base_url: str | None = Field(default=None, pattern=_URL_PATTERN, max_length=500)
+    account_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     api_token: SecretStr | None = Field(default=None, min_length=1, max_length=500)
     webhook_secret: SecretStr | None = Field(default=None, min_length=1, max_length=500)
     previous_secret_valid_hours: int = Field(default=24, ge=0, le=720)
@@ -99,6 +107,7 @@ class IntegrationView(Model):
     """An integration as the API shows it: secrets are write-only, only their presence is told."""
 
     id: int
+    tenant: str
     name: str
     base_url: str
     account_id: int

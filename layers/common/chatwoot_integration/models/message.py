@@ -15,7 +15,7 @@ class MessageRecord(BaseModel):
 
     model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
-    account_id: int = Field(gt=0)
+    integration_id: int = Field(gt=0)
     message_id: int = Field(gt=0)
     conversation_id: int = Field(gt=0)
     message_type: MessageType

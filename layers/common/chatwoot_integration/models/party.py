@@ -8,7 +8,7 @@ from .common import Model
 
 
 class Contact(Model):
-    account_id: int
+    integration_id: int
     contact_id: int
     name: str | None = None
     email: str | None = None
@@ -17,7 +17,7 @@ class Contact(Model):
 
 
 class PartyLink(Model):
-    account_id: int
+    integration_id: int
     contact_id: int
     parte_id: str
     created_at: datetime

@@ -14,17 +14,17 @@ from ._sql import set_columns, to_json
 _UPSERT = """
 WITH incoming AS (
     SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb)
-        AS t(account_id integer, agent_id integer, name text, email text, role text, availability text)
+        AS t(integration_id bigint, agent_id integer, name text, email text, role text, availability text)
 ),
 prior AS (
-    SELECT u.account_id, u.agent_id, u.availability, u.active
-    FROM usuarios_chatwoot u JOIN incoming i USING (account_id, agent_id)
+    SELECT u.integration_id, u.agent_id, u.availability, u.active
+    FROM usuarios_chatwoot u JOIN incoming i USING (integration_id, agent_id)
 ),
 upserted AS (
-    INSERT INTO usuarios_chatwoot AS u (account_id, agent_id, name, email, role, availability, active)
-    SELECT account_id, agent_id, name, email, role, availability, true FROM incoming
-    ORDER BY account_id, agent_id
-    ON CONFLICT (account_id, agent_id) DO UPDATE SET
+    INSERT INTO usuarios_chatwoot AS u (integration_id, agent_id, name, email, role, availability, active)
+    SELECT integration_id, agent_id, name, email, role, availability, true FROM incoming
+    ORDER BY integration_id, agent_id
+    ON CONFLICT (integration_id, agent_id) DO UPDATE SET
         name = EXCLUDED.name, email = EXCLUDED.email, role = EXCLUDED.role,
         availability = EXCLUDED.availability, active = true
     WHERE (u.name, u.email, u.role, u.availability, u.active)
@@ -41,7 +41,7 @@ class AgentRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def upsert_from_chatwoot(self, account_id: int, agents: Sequence[AgentState]) -> list[dict[str, Any]]:
+    def upsert_from_chatwoot(self, integration_id: int, agents: Sequence[AgentState]) -> list[dict[str, Any]]:
         """Write Chatwoot's view of the account's agents; keep capacity, skills and user links.
 
         Agents missing from ``agents`` are marked inactive (they left the account). Returns a row per agent
@@ -50,25 +50,25 @@ class AgentRepository:
         """
         changed: list[dict[str, Any]] = []
         if agents:
-            rows = [a.model_dump() for a in agents if a.account_id == account_id]
+            rows = [a.model_dump() for a in agents if a.integration_id == integration_id]
             changed = list(self._conn.execute(_UPSERT, {"rows": to_json(rows)}).fetchall())
         gone = self._conn.execute(
             "UPDATE usuarios_chatwoot SET active = false"
-            " WHERE account_id = %s AND active AND NOT (agent_id = ANY(%s)) RETURNING agent_id",
-            (account_id, [a.agent_id for a in agents]),
+            " WHERE integration_id = %s AND active AND NOT (agent_id = ANY(%s)) RETURNING agent_id",
+            (integration_id, [a.agent_id for a in agents]),
         ).fetchall()
         changed.extend({"agent_id": r["agent_id"], "deactivated": True} for r in gone)
         return changed
 
-    def get(self, account_id: int, agent_id: int) -> Agent | None:
+    def get(self, integration_id: int, agent_id: int) -> Agent | None:
         row = self._conn.execute(
-            "SELECT * FROM usuarios_chatwoot WHERE account_id = %s AND agent_id = %s", (account_id, agent_id)
+            "SELECT * FROM usuarios_chatwoot WHERE integration_id = %s AND agent_id = %s", (integration_id, agent_id)
         ).fetchone()
         return _agent(row) if row else None
 
-    def list_agents(self, account_id: int, filters: AgentFilter, *, default_capacity: int) -> list[Agent]:
-        where: list[sql.Composable] = [sql.SQL("account_id = %(account_id)s")]
-        params: dict[str, Any] = {"account_id": account_id, "default_capacity": default_capacity}
+    def list_agents(self, integration_id: int, filters: AgentFilter, *, default_capacity: int) -> list[Agent]:
+        where: list[sql.Composable] = [sql.SQL("integration_id = %(integration_id)s")]
+        params: dict[str, Any] = {"integration_id": integration_id, "default_capacity": default_capacity}
         if not filters.include_inactive:
             where.append(sql.SQL("active"))
         if filters.availability is not None:
@@ -85,66 +85,66 @@ class AgentRepository:
         )
         return [_agent(r) for r in self._conn.execute(query, params)]
 
-    def update(self, account_id: int, agent_id: int, changes: dict[str, Any]) -> Agent | None:
+    def update(self, integration_id: int, agent_id: int, changes: dict[str, Any]) -> Agent | None:
         """Set local fields (capacity, skills, user_id) and availability after it was written to Chatwoot."""
         assignments = set_columns(changes, {"capacity", "skills", "user_id", "availability", "last_assigned_at"})
         if not changes:
-            return self.get(account_id, agent_id)
+            return self.get(integration_id, agent_id)
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
-        params.update(account_id=account_id, agent_id=agent_id)
+        params.update(integration_id=integration_id, agent_id=agent_id)
         row = self._conn.execute(
             sql.SQL(
-                "UPDATE usuarios_chatwoot SET {} WHERE account_id = %(account_id)s AND agent_id = %(agent_id)s"
+                "UPDATE usuarios_chatwoot SET {} WHERE integration_id = %(integration_id)s AND agent_id = %(agent_id)s"
                 " RETURNING *"
             ).format(assignments),
             params,
         ).fetchone()
         return _agent(row) if row else None
 
-    def replace_inbox_members(self, account_id: int, inbox_id: int, agent_ids: Sequence[int]) -> bool:
-        return self._replace_members("membros_inbox_chatwoot", "inbox_id", account_id, inbox_id, agent_ids)
+    def replace_inbox_members(self, integration_id: int, inbox_id: int, agent_ids: Sequence[int]) -> bool:
+        return self._replace_members("membros_inbox_chatwoot", "inbox_id", integration_id, inbox_id, agent_ids)
 
-    def replace_team_members(self, account_id: int, team_id: int, agent_ids: Sequence[int]) -> bool:
-        return self._replace_members("membros_equipe_chatwoot", "team_id", account_id, team_id, agent_ids)
+    def replace_team_members(self, integration_id: int, team_id: int, agent_ids: Sequence[int]) -> bool:
+        return self._replace_members("membros_equipe_chatwoot", "team_id", integration_id, team_id, agent_ids)
 
-    def inbox_members(self, account_id: int, inbox_id: int) -> list[int]:
+    def inbox_members(self, integration_id: int, inbox_id: int) -> list[int]:
         rows = self._conn.execute(
-            "SELECT agent_id FROM membros_inbox_chatwoot WHERE account_id = %s AND inbox_id = %s ORDER BY agent_id",
-            (account_id, inbox_id),
+            "SELECT agent_id FROM membros_inbox_chatwoot WHERE integration_id = %s AND inbox_id = %s ORDER BY agent_id",
+            (integration_id, inbox_id),
         )
         return [r["agent_id"] for r in rows]
 
-    def team_members(self, account_id: int, team_id: int) -> list[int]:
+    def team_members(self, integration_id: int, team_id: int) -> list[int]:
         rows = self._conn.execute(
-            "SELECT agent_id FROM membros_equipe_chatwoot WHERE account_id = %s AND team_id = %s ORDER BY agent_id",
-            (account_id, team_id),
+            "SELECT agent_id FROM membros_equipe_chatwoot WHERE integration_id = %s AND team_id = %s ORDER BY agent_id",
+            (integration_id, team_id),
         )
         return [r["agent_id"] for r in rows]
 
-    def remove_groups_not_in(self, account_id: int, *, inbox_ids: Sequence[int], team_ids: Sequence[int]) -> None:
+    def remove_groups_not_in(self, integration_id: int, *, inbox_ids: Sequence[int], team_ids: Sequence[int]) -> None:
         """Forget membership of inboxes and teams that no longer exist in Chatwoot."""
         self._conn.execute(
-            "DELETE FROM membros_inbox_chatwoot WHERE account_id = %s AND NOT (inbox_id = ANY(%s))",
-            (account_id, list(inbox_ids)),
+            "DELETE FROM membros_inbox_chatwoot WHERE integration_id = %s AND NOT (inbox_id = ANY(%s))",
+            (integration_id, list(inbox_ids)),
         )
         self._conn.execute(
-            "DELETE FROM membros_equipe_chatwoot WHERE account_id = %s AND NOT (team_id = ANY(%s))",
-            (account_id, list(team_ids)),
+            "DELETE FROM membros_equipe_chatwoot WHERE integration_id = %s AND NOT (team_id = ANY(%s))",
+            (integration_id, list(team_ids)),
         )
 
-    def recount_load(self, account_id: int) -> int:
+    def recount_load(self, integration_id: int) -> int:
         """Recompute every agent's active-conversation counter from the rows; returns how many were wrong."""
-        row = self._conn.execute("SELECT recount_agent_load(%s) AS fixed", (account_id,)).fetchone()
+        row = self._conn.execute("SELECT recount_agent_load(%s) AS fixed", (integration_id,)).fetchone()
         return int(row["fixed"]) if row else 0
 
     def _replace_members(
-        self, table: str, group_column: str, account_id: int, group_id: int, agent_ids: Sequence[int]
+        self, table: str, group_column: str, integration_id: int, group_id: int, agent_ids: Sequence[int]
     ) -> bool:
         wanted = sorted(set(agent_ids))
-        params = {"account_id": account_id, "group_id": group_id, "agents": wanted}
+        params = {"integration_id": integration_id, "group_id": group_id, "agents": wanted}
         deleted = self._conn.execute(
             sql.SQL(
-                "DELETE FROM {t} WHERE account_id = %(account_id)s AND {g} = %(group_id)s"
+                "DELETE FROM {t} WHERE integration_id = %(integration_id)s AND {g} = %(group_id)s"
                 " AND NOT (agent_id = ANY(%(agents)s))"
             ).format(t=sql.Identifier(table), g=sql.Identifier(group_column)),
             params,
@@ -152,9 +152,9 @@ class AgentRepository:
         # Only agents already mirrored can be members (the agent refresh runs first).
         inserted = self._conn.execute(
             sql.SQL(
-                "INSERT INTO {t} (account_id, {g}, agent_id)"
-                " SELECT %(account_id)s, %(group_id)s, u.agent_id FROM usuarios_chatwoot u"
-                " WHERE u.account_id = %(account_id)s AND u.agent_id = ANY(%(agents)s)"
+                "INSERT INTO {t} (integration_id, {g}, agent_id)"
+                " SELECT %(integration_id)s, %(group_id)s, u.agent_id FROM usuarios_chatwoot u"
+                " WHERE u.integration_id = %(integration_id)s AND u.agent_id = ANY(%(agents)s)"
                 " ON CONFLICT DO NOTHING"
             ).format(t=sql.Identifier(table), g=sql.Identifier(group_column)),
             params,

@@ -11,20 +11,20 @@ from ..db import Connection
 
 Mode = Literal["balanced", "round_robin"]
 
-# Eligibility, all in one place. Parameters: account_id, availabilities, default_capacity, inbox_id, team_id,
+# Eligibility, all in one place. Parameters: integration_id, availabilities, default_capacity, inbox_id, team_id,
 # skills (every one required; skills are stored lower-case), exclude (agent ids never to pick, e.g. the one going offline).
 _ELIGIBLE = """
-    u.account_id = %(account_id)s
+    u.integration_id = %(integration_id)s
     AND u.active
     AND u.availability = ANY(%(availabilities)s)
     AND u.active_conversations < COALESCE(u.capacity, %(default_capacity)s)
     AND NOT (u.agent_id = ANY(%(exclude)s))
     AND (%(inbox_id)s::integer IS NULL OR EXISTS (
             SELECT 1 FROM membros_inbox_chatwoot m
-            WHERE m.account_id = u.account_id AND m.inbox_id = %(inbox_id)s AND m.agent_id = u.agent_id))
+            WHERE m.integration_id = u.integration_id AND m.inbox_id = %(inbox_id)s AND m.agent_id = u.agent_id))
     AND (%(team_id)s::integer IS NULL OR EXISTS (
             SELECT 1 FROM membros_equipe_chatwoot t
-            WHERE t.account_id = u.account_id AND t.team_id = %(team_id)s AND t.agent_id = u.agent_id))
+            WHERE t.integration_id = u.integration_id AND t.team_id = %(team_id)s AND t.agent_id = u.agent_id))
     AND u.skills @> %(skills)s::text[]
 """
 
@@ -40,33 +40,33 @@ class AssignmentRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def lock_conversation(self, account_id: int, conversation_id: int) -> dict[str, Any] | None:
+    def lock_conversation(self, integration_id: int, conversation_id: int) -> dict[str, Any] | None:
         return self._conn.execute(
-            "SELECT * FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s AND deleted_at IS NULL"
+            "SELECT * FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s AND deleted_at IS NULL"
             " FOR UPDATE",
-            (account_id, conversation_id),
+            (integration_id, conversation_id),
         ).fetchone()
 
-    def lock_agent(self, account_id: int, agent_id: int) -> dict[str, Any] | None:
+    def lock_agent(self, integration_id: int, agent_id: int) -> dict[str, Any] | None:
         """An active agent of the account, row-locked for the rest of the transaction."""
         return self._conn.execute(
-            "SELECT * FROM usuarios_chatwoot WHERE account_id = %s AND agent_id = %s AND active FOR UPDATE",
-            (account_id, agent_id),
+            "SELECT * FROM usuarios_chatwoot WHERE integration_id = %s AND agent_id = %s AND active FOR UPDATE",
+            (integration_id, agent_id),
         ).fetchone()
 
-    def reaction_candidates(self, account_id: int, conversation_ids: Sequence[int]) -> list[dict[str, Any]]:
+    def reaction_candidates(self, integration_id: int, conversation_ids: Sequence[int]) -> list[dict[str, Any]]:
         """The live conversations among ``conversation_ids`` with their assignee's availability, longest-waiting
         first (what assignment looks at after webhooks changed them)."""
         return self._conn.execute(
             "SELECT c.conversation_id, c.status, c.assignee_id, c.agent_bot_id, u.availability AS assignee_availability"
             " FROM conversas_chatwoot c LEFT JOIN usuarios_chatwoot u"
-            " ON u.account_id = c.account_id AND u.agent_id = c.assignee_id"
-            " WHERE c.account_id = %s AND c.conversation_id = ANY(%s) AND c.deleted_at IS NULL"
+            " ON u.integration_id = c.integration_id AND u.agent_id = c.assignee_id"
+            " WHERE c.integration_id = %s AND c.conversation_id = ANY(%s) AND c.deleted_at IS NULL"
             " ORDER BY COALESCE(c.waiting_since, c.chatwoot_created_at), c.conversation_id",
-            (account_id, sorted(set(conversation_ids))),
+            (integration_id, sorted(set(conversation_ids))),
         ).fetchall()
 
-    def pick_agent(self, account_id: int, **criteria: Any) -> dict[str, Any] | None:
+    def pick_agent(self, integration_id: int, **criteria: Any) -> dict[str, Any] | None:
         """The best eligible agent that no concurrent assignment holds, row-locked (``SKIP LOCKED``).
 
         The capacity condition is re-checked on the locked row, so two assigners can never overfill one agent,
@@ -77,74 +77,74 @@ class AssignmentRepository:
         query = sql.SQL(
             "SELECT u.* FROM usuarios_chatwoot u WHERE {eligible} ORDER BY {order} LIMIT 1 FOR UPDATE OF u SKIP LOCKED"
         ).format(eligible=sql.SQL(_ELIGIBLE), order=sql.SQL(_ORDER[criteria["mode"]]))
-        return self._conn.execute(query, _params(account_id, criteria)).fetchone()
+        return self._conn.execute(query, _params(integration_id, criteria)).fetchone()
 
-    def eligible_exists(self, account_id: int, **criteria: Any) -> bool:
+    def eligible_exists(self, integration_id: int, **criteria: Any) -> bool:
         """Whether any agent is eligible, locked or not (when ``pick_agent`` found none: busy, or nobody?)."""
         query = sql.SQL("SELECT EXISTS (SELECT 1 FROM usuarios_chatwoot u WHERE {eligible}) AS any").format(
             eligible=sql.SQL(_ELIGIBLE)
         )
-        row = self._conn.execute(query, _params(account_id, criteria)).fetchone()
+        row = self._conn.execute(query, _params(integration_id, criteria)).fetchone()
         return bool(row and row["any"])
 
-    def reserve(self, account_id: int, conversation_id: int, agent_id: int) -> None:
+    def reserve(self, integration_id: int, conversation_id: int, agent_id: int) -> None:
         self._conn.execute(
             "UPDATE conversas_chatwoot SET assignee_id = %s, assignment_error = NULL"
-            " WHERE account_id = %s AND conversation_id = %s",
-            (agent_id, account_id, conversation_id),
+            " WHERE integration_id = %s AND conversation_id = %s",
+            (agent_id, integration_id, conversation_id),
         )
         self._conn.execute(
-            "UPDATE usuarios_chatwoot SET last_assigned_at = clock_timestamp() WHERE account_id = %s AND agent_id = %s",
-            (account_id, agent_id),
+            "UPDATE usuarios_chatwoot SET last_assigned_at = clock_timestamp() WHERE integration_id = %s AND agent_id = %s",
+            (integration_id, agent_id),
         )
 
-    def release(self, account_id: int, conversation_id: int) -> None:
+    def release(self, integration_id: int, conversation_id: int) -> None:
         """The conversation has nobody assigned any more (after Chatwoot unassigned it)."""
         self._conn.execute(
-            "UPDATE conversas_chatwoot SET assignee_id = NULL WHERE account_id = %s AND conversation_id = %s",
-            (account_id, conversation_id),
+            "UPDATE conversas_chatwoot SET assignee_id = NULL WHERE integration_id = %s AND conversation_id = %s",
+            (integration_id, conversation_id),
         )
 
-    def mark_waiting(self, account_id: int, conversation_id: int, reason: str | None) -> None:
+    def mark_waiting(self, integration_id: int, conversation_id: int, reason: str | None) -> None:
         self._conn.execute(
-            "UPDATE conversas_chatwoot SET assignment_error = %s WHERE account_id = %s AND conversation_id = %s"
+            "UPDATE conversas_chatwoot SET assignment_error = %s WHERE integration_id = %s AND conversation_id = %s"
             " AND assignment_error IS DISTINCT FROM %s",
-            (reason, account_id, conversation_id, reason),
+            (reason, integration_id, conversation_id, reason),
         )
 
     def next_waiting(
-        self, account_id: int, *, exclude_labels: Sequence[str], skip: Sequence[int]
+        self, integration_id: int, *, exclude_labels: Sequence[str], skip: Sequence[int]
     ) -> dict[str, Any] | None:
         """The longest-waiting open, unassigned conversation, locked (concurrent backstops take different ones)."""
         return self._conn.execute(
             "SELECT * FROM conversas_chatwoot"
-            " WHERE account_id = %(account_id)s AND deleted_at IS NULL AND status = 'open' AND assignee_id IS NULL"
+            " WHERE integration_id = %(integration_id)s AND deleted_at IS NULL AND status = 'open' AND assignee_id IS NULL"
             " AND agent_bot_id IS NULL AND NOT (labels && %(exclude)s::text[]) AND NOT (conversation_id = ANY(%(skip)s))"
             " ORDER BY COALESCE(waiting_since, chatwoot_created_at), conversation_id"
             " LIMIT 1 FOR UPDATE SKIP LOCKED",
-            {"account_id": account_id, "exclude": list(exclude_labels), "skip": list(skip)},
+            {"integration_id": integration_id, "exclude": list(exclude_labels), "skip": list(skip)},
         ).fetchone()
 
-    def open_conversations_of(self, account_id: int, agent_id: int) -> list[int]:
+    def open_conversations_of(self, integration_id: int, agent_id: int) -> list[int]:
         rows = self._conn.execute(
-            "SELECT conversation_id FROM conversas_chatwoot WHERE account_id = %s AND assignee_id = %s"
+            "SELECT conversation_id FROM conversas_chatwoot WHERE integration_id = %s AND assignee_id = %s"
             " AND status = 'open' AND deleted_at IS NULL ORDER BY COALESCE(waiting_since, chatwoot_created_at)",
-            (account_id, agent_id),
+            (integration_id, agent_id),
         )
         return [r["conversation_id"] for r in rows]
 
-    def any_capacity(self, account_id: int, *, availabilities: Sequence[str], default_capacity: int) -> bool:
+    def any_capacity(self, integration_id: int, *, availabilities: Sequence[str], default_capacity: int) -> bool:
         row = self._conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM usuarios_chatwoot WHERE account_id = %s AND active"
+            "SELECT EXISTS (SELECT 1 FROM usuarios_chatwoot WHERE integration_id = %s AND active"
             " AND availability = ANY(%s) AND active_conversations < COALESCE(capacity, %s)) AS any",
-            (account_id, list(availabilities), default_capacity),
+            (integration_id, list(availabilities), default_capacity),
         ).fetchone()
         return bool(row and row["any"])
 
 
-def _params(account_id: int, criteria: dict[str, Any]) -> dict[str, Any]:
+def _params(integration_id: int, criteria: dict[str, Any]) -> dict[str, Any]:
     return {
-        "account_id": account_id,
+        "integration_id": integration_id,
         "availabilities": list(criteria["availabilities"]),
         "default_capacity": criteria["default_capacity"],
         "inbox_id": criteria["inbox_id"],

@@ -50,13 +50,13 @@ STATE_TYPES = """
 # The fields change events report with their previous value.
 TRACKED_FIELDS = ("status", "assignee_id", "team_id", "priority", "labels", "inbox_id", "deleted")
 _TRACKED_SQL = ", ".join("c.deleted_at IS NOT NULL AS deleted" if f == "deleted" else f"c.{f}" for f in TRACKED_FIELDS)
-_RECORDSET_TYPES = "account_id integer, conversation_id integer, " + STATE_TYPES
+_RECORDSET_TYPES = "integration_id bigint, conversation_id integer, " + STATE_TYPES
 
 _UPSERT = f"""
 WITH incoming AS (
-    SELECT DISTINCT ON (account_id, conversation_id) *
+    SELECT DISTINCT ON (integration_id, conversation_id) *
     FROM jsonb_to_recordset(%(rows)s::jsonb) AS t({_RECORDSET_TYPES})
-    ORDER BY account_id, conversation_id, chatwoot_updated_at DESC
+    ORDER BY integration_id, conversation_id, chatwoot_updated_at DESC
 ),
 prior AS (
     -- One index lookup per incoming row: OFFSET 0 keeps the planner from turning this into a join, which it would
@@ -64,23 +64,23 @@ prior AS (
     SELECT c.*
     FROM incoming i
     CROSS JOIN LATERAL (
-        SELECT c.account_id, c.conversation_id, {_TRACKED_SQL}
+        SELECT c.integration_id, c.conversation_id, {_TRACKED_SQL}
         FROM conversas_chatwoot c
-        WHERE c.account_id = i.account_id AND c.conversation_id = i.conversation_id
+        WHERE c.integration_id = i.integration_id AND c.conversation_id = i.conversation_id
         OFFSET 0
     ) c
 ),
 upserted AS (
-    INSERT INTO conversas_chatwoot AS c (account_id, conversation_id, {", ".join(STATE_COLUMNS)},
+    INSERT INTO conversas_chatwoot AS c (integration_id, conversation_id, {", ".join(STATE_COLUMNS)},
                                          parte_id, sync_status, synced_at)
-    SELECT i.account_id, i.conversation_id, {", ".join(f"i.{c}" for c in STATE_COLUMNS)},
+    SELECT i.integration_id, i.conversation_id, {", ".join(f"i.{c}" for c in STATE_COLUMNS)},
            (SELECT p.parte_id FROM partes_chatwoot p
-             WHERE p.account_id = i.account_id AND p.contact_id = i.contact_id),
+             WHERE p.integration_id = i.integration_id AND p.contact_id = i.contact_id),
            CASE WHEN %(mark_synced)s THEN 'synced' ELSE 'pending' END,
            CASE WHEN %(mark_synced)s THEN now() END
     FROM incoming i
-    ORDER BY i.account_id, i.conversation_id
-    ON CONFLICT (account_id, conversation_id) DO UPDATE SET
+    ORDER BY i.integration_id, i.conversation_id
+    ON CONFLICT (integration_id, conversation_id) DO UPDATE SET
         {", ".join(f"{c} = EXCLUDED.{c}" for c in STATE_COLUMNS)},
         parte_id = COALESCE(c.parte_id, EXCLUDED.parte_id),
         sync_status = CASE WHEN %(mark_synced)s THEN 'synced' ELSE c.sync_status END,
@@ -94,11 +94,11 @@ upserted AS (
       AND (c.deleted_by IS NULL OR %(mark_synced)s)
       AND (c.chatwoot_updated_at < EXCLUDED.chatwoot_updated_at
            OR (%(mark_synced)s AND c.chatwoot_updated_at = EXCLUDED.chatwoot_updated_at))
-    RETURNING c.account_id, c.conversation_id, (c.xmax = 0) AS inserted, {_TRACKED_SQL}
+    RETURNING c.integration_id, c.conversation_id, (c.xmax = 0) AS inserted, {_TRACKED_SQL}
 )
 SELECT u.*, to_jsonb(p) AS previous
 FROM upserted u
-LEFT JOIN prior p USING (account_id, conversation_id)
+LEFT JOIN prior p USING (integration_id, conversation_id)
 """
 
 # Fields this product owns or has just written through to Chatwoot (never the ordering guard).
@@ -156,25 +156,25 @@ class ConversationRepository:
             )
         return outcomes
 
-    def get(self, account_id: int, conversation_id: int, *, include_deleted: bool = False) -> Conversation | None:
+    def get(self, integration_id: int, conversation_id: int, *, include_deleted: bool = False) -> Conversation | None:
         row = self._conn.execute(
-            "SELECT * FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s"
+            "SELECT * FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s"
             + ("" if include_deleted else " AND deleted_at IS NULL"),
-            (account_id, conversation_id),
+            (integration_id, conversation_id),
         ).fetchone()
         return _conversation(row) if row else None
 
-    def get_for_update(self, account_id: int, conversation_id: int) -> Conversation | None:
+    def get_for_update(self, integration_id: int, conversation_id: int) -> Conversation | None:
         row = self._conn.execute(
-            "SELECT * FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s"
+            "SELECT * FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s"
             " AND deleted_at IS NULL FOR UPDATE",
-            (account_id, conversation_id),
+            (integration_id, conversation_id),
         ).fetchone()
         return _conversation(row) if row else None
 
     def list_page(
         self,
-        account_id: int,
+        integration_id: int,
         filters: ConversationFilter,
         *,
         sort: SortKey = "last_activity_at",
@@ -188,7 +188,7 @@ class ConversationRepository:
         read yet, but no row that stays put is skipped or repeated.
         """
         column = sql.Identifier(_SORT_COLUMNS[sort])
-        where, params = _where(account_id, filters)
+        where, params = _where(integration_id, filters)
         if after is not None:
             where.append(sql.SQL("({}, conversation_id) < (%(after_value)s, %(after_id)s)").format(column))
             params["after_value"], params["after_id"] = after
@@ -204,41 +204,43 @@ class ConversationRepository:
             next_key = (last[_SORT_COLUMNS[sort]], last["conversation_id"])
         return items, next_key
 
-    def explain_list(self, account_id: int, filters: ConversationFilter, *, sort: SortKey = "last_activity_at") -> str:
+    def explain_list(
+        self, integration_id: int, filters: ConversationFilter, *, sort: SortKey = "last_activity_at"
+    ) -> str:
         """The query plan of the first page of a listing (benchmarks check that it uses an index)."""
         column = sql.Identifier(_SORT_COLUMNS[sort])
-        where, params = _where(account_id, filters)
+        where, params = _where(integration_id, filters)
         query = sql.SQL(
             "EXPLAIN SELECT * FROM conversas_chatwoot WHERE {where} ORDER BY {col} DESC, conversation_id DESC LIMIT 26"
         ).format(where=sql.SQL(" AND ").join(where), col=column)
         return "\n".join(r["QUERY PLAN"] for r in self._conn.execute(query, params))
 
-    def update_local(self, account_id: int, conversation_id: int, changes: dict[str, Any]) -> Conversation | None:
+    def update_local(self, integration_id: int, conversation_id: int, changes: dict[str, Any]) -> Conversation | None:
         """Set fields this product owns or has just written through to Chatwoot (never the ordering guard)."""
         assignments = set_columns(changes, _UPDATABLE)
         if not changes:
-            return self.get(account_id, conversation_id)
+            return self.get(integration_id, conversation_id)
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
-        params.update(account_id=account_id, conversation_id=conversation_id)
+        params.update(integration_id=integration_id, conversation_id=conversation_id)
         with translate_transition_errors():
             row = self._conn.execute(
                 sql.SQL(
-                    "UPDATE conversas_chatwoot SET {} WHERE account_id = %(account_id)s"
+                    "UPDATE conversas_chatwoot SET {} WHERE integration_id = %(integration_id)s"
                     " AND conversation_id = %(conversation_id)s AND deleted_at IS NULL RETURNING *"
                 ).format(assignments),
                 params,
             ).fetchone()
         return _conversation(row) if row else None
 
-    def soft_delete(self, account_id: int, conversation_id: int, *, by: str) -> Conversation | None:
+    def soft_delete(self, integration_id: int, conversation_id: int, *, by: str) -> Conversation | None:
         row = self._conn.execute(
             "UPDATE conversas_chatwoot SET deleted_at = now(), deleted_by = %s"
-            " WHERE account_id = %s AND conversation_id = %s AND deleted_at IS NULL RETURNING *",
-            (by, account_id, conversation_id),
+            " WHERE integration_id = %s AND conversation_id = %s AND deleted_at IS NULL RETURNING *",
+            (by, integration_id, conversation_id),
         ).fetchone()
         return _conversation(row) if row else None
 
-    def soft_delete_missing(self, account_id: int, seen_ids: Sequence[int], *, seen_before: datetime) -> list[int]:
+    def soft_delete_missing(self, integration_id: int, seen_ids: Sequence[int], *, seen_before: datetime) -> list[int]:
         """Full pass: mark deleted every live conversation Chatwoot no longer lists.
 
         Only rows last written before ``seen_before`` (the pass's start) are considered, so a conversation
@@ -246,28 +248,28 @@ class ConversationRepository:
         """
         rows = self._conn.execute(
             "UPDATE conversas_chatwoot SET deleted_at = now(), deleted_by = 'sync'"
-            " WHERE account_id = %s AND deleted_at IS NULL AND NOT (conversation_id = ANY(%s))"
+            " WHERE integration_id = %s AND deleted_at IS NULL AND NOT (conversation_id = ANY(%s))"
             " AND updated_at < %s RETURNING conversation_id",
-            (account_id, list(seen_ids), seen_before),
+            (integration_id, list(seen_ids), seen_before),
         ).fetchall()
         return [r["conversation_id"] for r in rows]
 
-    def hard_delete(self, account_id: int, conversation_id: int) -> bool:
+    def hard_delete(self, integration_id: int, conversation_id: int) -> bool:
         cur = self._conn.execute(
-            "DELETE FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s",
-            (account_id, conversation_id),
+            "DELETE FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s",
+            (integration_id, conversation_id),
         )
         return cur.rowcount > 0
 
     def set_sync_status(
-        self, account_id: int, conversation_ids: Sequence[int], status: str, *, error: str | None = None
+        self, integration_id: int, conversation_ids: Sequence[int], status: str, *, error: str | None = None
     ) -> int:
         with translate_transition_errors():
             cur = self._conn.execute(
                 "UPDATE conversas_chatwoot SET sync_status = %s, sync_error = %s,"
                 " synced_at = CASE WHEN %s = 'synced' THEN now() ELSE synced_at END"
-                " WHERE account_id = %s AND conversation_id = ANY(%s)",
-                (status, error, status, account_id, list(conversation_ids)),
+                " WHERE integration_id = %s AND conversation_id = ANY(%s)",
+                (status, error, status, integration_id, list(conversation_ids)),
             )
         return cur.rowcount
 
@@ -293,9 +295,9 @@ def decode_cursor(cursor: str, sort: SortKey) -> tuple[datetime, int]:
     return value, conversation_id
 
 
-def _where(account_id: int, f: ConversationFilter) -> tuple[list[sql.Composable], dict[str, Any]]:
-    where: list[sql.Composable] = [sql.SQL("account_id = %(account_id)s"), sql.SQL("deleted_at IS NULL")]
-    params: dict[str, Any] = {"account_id": account_id}
+def _where(integration_id: int, f: ConversationFilter) -> tuple[list[sql.Composable], dict[str, Any]]:
+    where: list[sql.Composable] = [sql.SQL("integration_id = %(integration_id)s"), sql.SQL("deleted_at IS NULL")]
+    params: dict[str, Any] = {"integration_id": integration_id}
     for name in ("status", "assignee_id", "inbox_id", "team_id", "priority", "sync_status", "parte_id"):
         value = getattr(f, name)
         if value is not None:

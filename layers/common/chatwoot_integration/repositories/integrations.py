@@ -12,6 +12,7 @@ from ..models.integration import Integration
 from ._sql import set_columns, to_json
 
 _COLUMNS = (
+    "tenant",
     "name",
     "base_url",
     "account_id",
@@ -77,9 +78,21 @@ class IntegrationRepository:
         ).fetchone()
         return _integration(row) if row else None
 
-    def get_by_account(self, account_id: int) -> Integration | None:
-        row = self._conn.execute("SELECT * FROM integracoes_chatwoot WHERE account_id = %s", (account_id,)).fetchone()
+    def find(self, tenant: str, base_url: str, account_id: int) -> Integration | None:
+        """The tenant's integration of one Chatwoot account (``base_url`` normalised), if connected."""
+        row = self._conn.execute(
+            "SELECT * FROM integracoes_chatwoot WHERE tenant = %s AND base_url = %s AND account_id = %s",
+            (tenant, base_url, account_id),
+        ).fetchone()
         return _integration(row) if row else None
+
+    def tenant_of(self, integration_id: int) -> str | None:
+        row = self._conn.execute("SELECT tenant FROM integracoes_chatwoot WHERE id = %s", (integration_id,)).fetchone()
+        return row["tenant"] if row else None
+
+    def list_for_tenant(self, tenant: str) -> list[Integration]:
+        rows = self._conn.execute("SELECT * FROM integracoes_chatwoot WHERE tenant = %s ORDER BY id", (tenant,))
+        return [_integration(r) for r in rows]
 
     def list_all(self, *, active_only: bool = False) -> list[Integration]:
         query = "SELECT * FROM integracoes_chatwoot" + (" WHERE active" if active_only else "") + " ORDER BY id"

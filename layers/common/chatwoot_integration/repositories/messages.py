@@ -16,7 +16,7 @@ from ..models.message import MessageRecord, MessageWrite, StoredMessage
 from ._sql import to_json
 
 _COLUMNS = (
-    "account_id",
+    "integration_id",
     "message_id",
     "conversation_id",
     "message_type",
@@ -29,7 +29,7 @@ _COLUMNS = (
     "chatwoot_created_at",
 )
 _RECORDSET_TYPES = """
-    account_id integer, message_id bigint, conversation_id integer, message_type text, private boolean,
+    integration_id bigint, message_id bigint, conversation_id integer, message_type text, private boolean,
     content_type text, content text, sender_type text, sender_id integer, deleted boolean,
     chatwoot_created_at timestamptz
 """
@@ -40,8 +40,8 @@ VALUES ({", ".join(f"%({c})s" for c in _COLUMNS)})
 _INSERT_NEW = f"""
 INSERT INTO mensagens_chatwoot ({", ".join(_COLUMNS)})
 SELECT {", ".join(_COLUMNS)} FROM jsonb_to_recordset(%s::jsonb) AS t({_RECORDSET_TYPES})
-ORDER BY account_id, message_id
-ON CONFLICT (account_id, message_id) DO NOTHING
+ORDER BY integration_id, message_id
+ON CONFLICT (integration_id, message_id) DO NOTHING
 RETURNING message_id
 """
 
@@ -69,7 +69,7 @@ class MessageRepository:
         row = self._conn.execute(
             _INSERT
             + """
-            ON CONFLICT (account_id, message_id) DO UPDATE SET
+            ON CONFLICT (integration_id, message_id) DO UPDATE SET
                 deleted = m.deleted OR EXCLUDED.deleted,
                 content = CASE WHEN m.deleted OR EXCLUDED.deleted THEN NULL ELSE EXCLUDED.content END,
                 content_type = CASE WHEN m.deleted THEN m.content_type ELSE EXCLUDED.content_type END
@@ -85,9 +85,10 @@ class MessageRepository:
             return MessageWrite(inserted=False, changed=False)
         return MessageWrite(inserted=bool(row["inserted"]), changed=True)
 
-    def get(self, account_id: int, message_id: int) -> StoredMessage | None:
+    def get(self, integration_id: int, message_id: int) -> StoredMessage | None:
         row = self._conn.execute(
-            "SELECT * FROM mensagens_chatwoot WHERE account_id = %s AND message_id = %s", (account_id, message_id)
+            "SELECT * FROM mensagens_chatwoot WHERE integration_id = %s AND message_id = %s",
+            (integration_id, message_id),
         ).fetchone()
         return _stored(row) if row else None
 

@@ -11,15 +11,15 @@ from ._sql import to_json
 
 _UPSERT_CONTACTS = """
 WITH incoming AS (
-    SELECT DISTINCT ON (account_id, contact_id) *
+    SELECT DISTINCT ON (integration_id, contact_id) *
     FROM jsonb_to_recordset(%(rows)s::jsonb)
-        AS t(account_id integer, contact_id integer, name text, email text, phone_number text, identifier text)
-    ORDER BY account_id, contact_id
+        AS t(integration_id bigint, contact_id integer, name text, email text, phone_number text, identifier text)
+    ORDER BY integration_id, contact_id
 )
-INSERT INTO contatos_chatwoot AS c (account_id, contact_id, name, email, phone_number, identifier)
-SELECT account_id, contact_id, name, email, phone_number, identifier FROM incoming
-ORDER BY account_id, contact_id
-ON CONFLICT (account_id, contact_id) DO UPDATE SET
+INSERT INTO contatos_chatwoot AS c (integration_id, contact_id, name, email, phone_number, identifier)
+SELECT integration_id, contact_id, name, email, phone_number, identifier FROM incoming
+ORDER BY integration_id, contact_id
+ON CONFLICT (integration_id, contact_id) DO UPDATE SET
     name = EXCLUDED.name, email = EXCLUDED.email, phone_number = EXCLUDED.phone_number,
     identifier = EXCLUDED.identifier
 WHERE (c.name, c.email, c.phone_number, c.identifier)
@@ -50,49 +50,49 @@ class PartyRepository:
         if not contacts:
             return []
         rows = self._conn.execute(
-            "INSERT INTO contatos_chatwoot (account_id, contact_id, name, email, phone_number, identifier)"
-            " SELECT account_id, contact_id, name, email, phone_number, identifier"
-            " FROM jsonb_to_recordset(%s::jsonb) AS t(account_id integer, contact_id integer, name text, email text,"
+            "INSERT INTO contatos_chatwoot (integration_id, contact_id, name, email, phone_number, identifier)"
+            " SELECT integration_id, contact_id, name, email, phone_number, identifier"
+            " FROM jsonb_to_recordset(%s::jsonb) AS t(integration_id bigint, contact_id integer, name text, email text,"
             " phone_number text, identifier text)"
-            " ORDER BY account_id, contact_id"
-            " ON CONFLICT (account_id, contact_id) DO NOTHING RETURNING contact_id",
+            " ORDER BY integration_id, contact_id"
+            " ON CONFLICT (integration_id, contact_id) DO NOTHING RETURNING contact_id",
             (to_json([c.model_dump() for c in contacts]),),
         ).fetchall()
         return [r["contact_id"] for r in rows]
 
-    def get_contact(self, account_id: int, contact_id: int) -> Contact | None:
+    def get_contact(self, integration_id: int, contact_id: int) -> Contact | None:
         row = self._conn.execute(
-            "SELECT account_id, contact_id, name, email, phone_number, identifier FROM contatos_chatwoot"
-            " WHERE account_id = %s AND contact_id = %s",
-            (account_id, contact_id),
+            "SELECT integration_id, contact_id, name, email, phone_number, identifier FROM contatos_chatwoot"
+            " WHERE integration_id = %s AND contact_id = %s",
+            (integration_id, contact_id),
         ).fetchone()
         return Contact.model_validate(row) if row else None
 
-    def link(self, account_id: int, contact_id: int, parte_id: str) -> PartyLink:
+    def link(self, integration_id: int, contact_id: int, parte_id: str) -> PartyLink:
         row = self._conn.execute(
-            "INSERT INTO partes_chatwoot (account_id, contact_id, parte_id) VALUES (%s, %s, %s)"
-            " ON CONFLICT (account_id, contact_id) DO UPDATE SET parte_id = EXCLUDED.parte_id RETURNING *",
-            (account_id, contact_id, parte_id),
+            "INSERT INTO partes_chatwoot (integration_id, contact_id, parte_id) VALUES (%s, %s, %s)"
+            " ON CONFLICT (integration_id, contact_id) DO UPDATE SET parte_id = EXCLUDED.parte_id RETURNING *",
+            (integration_id, contact_id, parte_id),
         ).fetchone()
         assert row is not None
         return _link(row)
 
-    def unlink(self, account_id: int, contact_id: int) -> bool:
+    def unlink(self, integration_id: int, contact_id: int) -> bool:
         cur = self._conn.execute(
-            "DELETE FROM partes_chatwoot WHERE account_id = %s AND contact_id = %s", (account_id, contact_id)
+            "DELETE FROM partes_chatwoot WHERE integration_id = %s AND contact_id = %s", (integration_id, contact_id)
         )
         return cur.rowcount > 0
 
-    def get_link(self, account_id: int, contact_id: int) -> PartyLink | None:
+    def get_link(self, integration_id: int, contact_id: int) -> PartyLink | None:
         row = self._conn.execute(
-            "SELECT * FROM partes_chatwoot WHERE account_id = %s AND contact_id = %s", (account_id, contact_id)
+            "SELECT * FROM partes_chatwoot WHERE integration_id = %s AND contact_id = %s", (integration_id, contact_id)
         ).fetchone()
         return _link(row) if row else None
 
-    def contacts_of_party(self, account_id: int, parte_id: str) -> list[int]:
+    def contacts_of_party(self, integration_id: int, parte_id: str) -> list[int]:
         rows = self._conn.execute(
-            "SELECT contact_id FROM partes_chatwoot WHERE account_id = %s AND parte_id = %s ORDER BY contact_id",
-            (account_id, parte_id),
+            "SELECT contact_id FROM partes_chatwoot WHERE integration_id = %s AND parte_id = %s ORDER BY contact_id",
+            (integration_id, parte_id),
         )
         return [r["contact_id"] for r in rows]
 

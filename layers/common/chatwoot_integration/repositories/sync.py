@@ -39,7 +39,7 @@ SELECT b.conversation_id,
            i.conversation_id IS NOT NULL
            AND c.sync_status = 'synced' AND c.deleted_at IS NULL
            AND NOT (c.parte_id IS NULL AND EXISTS (
-               SELECT 1 FROM partes_chatwoot p WHERE p.account_id = c.account_id AND p.contact_id = c.contact_id))
+               SELECT 1 FROM partes_chatwoot p WHERE p.integration_id = c.integration_id AND p.contact_id = c.contact_id))
            AND ({", ".join(f"c.{col}" for col in STATE_COLUMNS)})
                IS NOT DISTINCT FROM ({", ".join(f"i.{col}" for col in STATE_COLUMNS)}),
            false) AS same_state,
@@ -57,12 +57,12 @@ LEFT JOIN jsonb_to_recordset(%(states)s::jsonb) AS i(conversation_id integer, {S
 -- cannot know how few rows jsonb_to_recordset gives).
 LEFT JOIN LATERAL (
     SELECT * FROM conversas_chatwoot c
-    WHERE c.account_id = %(account_id)s AND c.conversation_id = b.conversation_id
+    WHERE c.integration_id = %(integration_id)s AND c.conversation_id = b.conversation_id
     OFFSET 0
 ) c ON true
 LEFT JOIN sincronizacao_conversas_chatwoot s
-    ON s.account_id = %(account_id)s AND s.conversation_id = b.conversation_id
-LEFT JOIN contatos_chatwoot k ON k.account_id = %(account_id)s AND k.contact_id = b.sender_id
+    ON s.integration_id = %(integration_id)s AND s.conversation_id = b.conversation_id
+LEFT JOIN contatos_chatwoot k ON k.integration_id = %(integration_id)s AND k.contact_id = b.sender_id
 """
 
 # A batch's bookkeeping and the resume state in one statement, all of it only while this run still holds the lease
@@ -70,17 +70,17 @@ LEFT JOIN contatos_chatwoot k ON k.account_id = %(account_id)s AND k.contact_id 
 # move forward (never back), the lease is extended and the resume state stored.
 _RECORD = """
 WITH seen AS (
-    INSERT INTO sincronizacao_conversas_chatwoot AS s (account_id, conversation_id, messages_synced_through, seen_at)
-    SELECT %(account_id)s, t.conversation_id, t.through, now()
+    INSERT INTO sincronizacao_conversas_chatwoot AS s (integration_id, conversation_id, messages_synced_through, seen_at)
+    SELECT %(integration_id)s, t.conversation_id, t.through, now()
     FROM jsonb_to_recordset(%(rows)s::jsonb) AS t(conversation_id integer, through bigint)
     WHERE EXISTS (
         SELECT 1 FROM conversas_chatwoot c
-        WHERE c.account_id = %(account_id)s AND c.conversation_id = t.conversation_id
+        WHERE c.integration_id = %(integration_id)s AND c.conversation_id = t.conversation_id
         OFFSET 0)
     AND EXISTS (
         SELECT 1 FROM integracoes_chatwoot i WHERE i.id = %(integration_id)s AND i.sync_lease_owner = %(owner)s)
     ORDER BY t.conversation_id
-    ON CONFLICT (account_id, conversation_id) DO UPDATE SET
+    ON CONFLICT (integration_id, conversation_id) DO UPDATE SET
         seen_at = EXCLUDED.seen_at,
         messages_synced_through = GREATEST(s.messages_synced_through, EXCLUDED.messages_synced_through)
     RETURNING 1
@@ -96,12 +96,12 @@ SELECT (SELECT count(*) FROM lease) = 1 AS saved
 # Live conversations a full pass that began at %(start)s has no evidence for: not seen in the listing, not written
 # by the sync, not written by anything else (a webhook, the API) since it began.
 _UNCONFIRMED = """
-c.account_id = %(account_id)s AND c.deleted_at IS NULL
+c.integration_id = %(integration_id)s AND c.deleted_at IS NULL
 AND c.updated_at < %(start)s
 AND (c.synced_at IS NULL OR c.synced_at < %(start)s)
 AND NOT EXISTS (
     SELECT 1 FROM sincronizacao_conversas_chatwoot s
-    WHERE s.account_id = c.account_id AND s.conversation_id = c.conversation_id AND s.seen_at >= %(start)s
+    WHERE s.integration_id = c.integration_id AND s.conversation_id = c.conversation_id AND s.seen_at >= %(start)s
 )
 """
 
@@ -146,7 +146,7 @@ class SyncRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def compare(self, account_id: int, batch: Sequence[Incoming]) -> dict[int, Held]:
+    def compare(self, integration_id: int, batch: Sequence[Incoming]) -> dict[int, Held]:
         """How each conversation of ``batch`` compares with what the mirror holds, in one statement."""
         if not batch:
             return {}
@@ -154,7 +154,7 @@ class SyncRepository:
         rows = self._conn.execute(
             _COMPARE,
             {
-                "account_id": account_id,
+                "integration_id": integration_id,
                 "batch": to_json([_incoming_row(item) for item in batch]),
                 # Serialised by pydantic in one call: this statement runs for every page of every pass.
                 "states": _STATES.dump_json(states, include={"__all__": {"conversation_id", *STATE_COLUMNS}}).decode(),
@@ -173,14 +173,13 @@ class SyncRepository:
             for r in rows
         }
 
-    def record(self, account_id: int, bookkeeping: Bookkeeping) -> bool:
+    def record(self, bookkeeping: Bookkeeping) -> bool:
         """Mark conversations seen now, move message marks, extend the lease and store the resume state, in one
         statement. False when this run no longer holds the lease (nothing about the lease was touched)."""
         ids = sorted(set(bookkeeping.seen) | set(bookkeeping.through))
         row = self._conn.execute(
             _RECORD,
             {
-                "account_id": account_id,
                 "rows": to_json([{"conversation_id": cid, "through": bookkeeping.through.get(cid)} for cid in ids]),
                 "integration_id": bookkeeping.integration_id,
                 "owner": bookkeeping.owner,
@@ -191,19 +190,19 @@ class SyncRepository:
         return bool(row and row["saved"])
 
     def deletion_candidates(
-        self, account_id: int, pass_started_at: datetime, *, exclude: Sequence[int], limit: int
+        self, integration_id: int, pass_started_at: datetime, *, exclude: Sequence[int], limit: int
     ) -> list[int]:
         """Live conversations a full pass that began at ``pass_started_at`` (database clock) found no evidence
         for. ``exclude`` holds the ids this run already checked and found alive."""
         rows = self._conn.execute(
             f"SELECT c.conversation_id FROM conversas_chatwoot c WHERE {_UNCONFIRMED}"
             " AND NOT (c.conversation_id = ANY(%(exclude)s)) ORDER BY c.conversation_id LIMIT %(limit)s",
-            {"account_id": account_id, "start": pass_started_at, "exclude": list(exclude), "limit": limit},
+            {"integration_id": integration_id, "start": pass_started_at, "exclude": list(exclude), "limit": limit},
         ).fetchall()
         return [r["conversation_id"] for r in rows]
 
     def soft_delete_unconfirmed(
-        self, account_id: int, conversation_ids: Sequence[int], pass_started_at: datetime
+        self, integration_id: int, conversation_ids: Sequence[int], pass_started_at: datetime
     ) -> list[int]:
         """Mark deleted (by ``sync``) the given conversations Chatwoot no longer has, unless something wrote,
         confirmed or saw them since the pass began; the guarded upsert restores them if Chatwoot shows them again."""
@@ -212,14 +211,13 @@ class SyncRepository:
         rows = self._conn.execute(
             "UPDATE conversas_chatwoot c SET deleted_at = now(), deleted_by = 'sync'"
             f" WHERE {_UNCONFIRMED} AND c.conversation_id = ANY(%(ids)s) RETURNING c.conversation_id",
-            {"account_id": account_id, "start": pass_started_at, "ids": list(conversation_ids)},
+            {"integration_id": integration_id, "start": pass_started_at, "ids": list(conversation_ids)},
         ).fetchall()
         return sorted(r["conversation_id"] for r in rows)
 
     def save_progress(self, integration_id: int, owner: str, progress: str, lease_until: datetime) -> bool:
         """Store the resume state and extend the lease, only while this run still holds it."""
         return self.record(
-            0,  # no conversation to mark: the account plays no part
             Bookkeeping(
                 integration_id=integration_id,
                 owner=owner,

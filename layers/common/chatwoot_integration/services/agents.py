@@ -25,30 +25,30 @@ class AgentService:
         self._clients = clients
         self._assignment = assignment
 
-    def list(self, account_id: int, filters: AgentFilter) -> list[Agent]:
+    def list(self, integration_id: int, filters: AgentFilter) -> list[Agent]:
         with self._unit_of_work(read_only=True) as uow:
-            integration = uow.integrations.get_by_account(account_id)
+            integration = uow.integrations.get(integration_id)
             policy = integration.assignment_policy if integration else AssignmentPolicy()
-            return uow.agents.list_agents(account_id, filters, default_capacity=policy.default_capacity)
+            return uow.agents.list_agents(integration_id, filters, default_capacity=policy.default_capacity)
 
-    def get(self, account_id: int, agent_id: int) -> Agent:
+    def get(self, integration_id: int, agent_id: int) -> Agent:
         with self._unit_of_work(read_only=True) as uow:
-            agent = uow.agents.get(account_id, agent_id)
+            agent = uow.agents.get(integration_id, agent_id)
         if agent is None:
             raise NotFound(f"agent {agent_id} not found")
         return agent
 
-    def update(self, caller: Actor, account_id: int, agent_id: int, patch: AgentPatch) -> Agent:
+    def update(self, caller: Actor, integration_id: int, agent_id: int, patch: AgentPatch) -> Agent:
         """Admins change anything; an agent may only set its own availability (its ``user_id`` is the caller)."""
         fields = patch.model_fields_set
-        agent = self.get(account_id, agent_id)
+        agent = self.get(integration_id, agent_id)
         if not caller.is_admin:
             if fields & ADMIN_ONLY_FIELDS:
                 raise Forbidden("capacity, skills and user_id need the admin role")
             if agent.user_id is None or agent.user_id != caller.sub:
                 raise Forbidden("agents may only change their own availability")
         if "availability" in fields and patch.availability is not None and patch.availability != agent.availability:
-            _, client = self._clients.for_account(account_id)
+            _, client = self._clients.for_integration_id(integration_id)
             with chatwoot_errors("change the availability"):
                 client.update_agent_availability(agent_id, patch.availability)
         changes = {name: getattr(patch, name) for name in fields if name in ADMIN_ONLY_FIELDS | {"availability"}}
@@ -59,7 +59,7 @@ class AgentService:
             changes["skills"] = sorted({skill.lower() for skill in changes["skills"] or []})
         try:
             with self._unit_of_work() as uow:
-                updated = uow.agents.update(account_id, agent_id, changes)
+                updated = uow.agents.update(integration_id, agent_id, changes)
                 if updated is None:
                     raise NotFound(f"agent {agent_id} not found")
                 diff = {
@@ -71,7 +71,7 @@ class AgentService:
                     uow.changes.append(
                         [
                             NewChange(
-                                account_id=account_id,
+                                integration_id=integration_id,
                                 type="agent.updated",
                                 actor=caller.sub,
                                 agent_id=agent_id,
@@ -80,11 +80,11 @@ class AgentService:
                         ]
                     )
         except psycopg.errors.UniqueViolation as exc:
-            raise Conflict(f"user_id {patch.user_id} is already linked to another agent of this account") from exc
-        self._after_change(account_id, agent, updated)
+            raise Conflict(f"user_id {patch.user_id} is already linked to another agent of this integration") from exc
+        self._after_change(integration_id, agent, updated)
         return updated
 
-    def _after_change(self, account_id: int, before: Agent, after: Agent) -> None:
+    def _after_change(self, integration_id: int, before: Agent, after: Agent) -> None:
         """Capacity appeared (agent online, capacity raised): the backstop assigns waiting conversations. An agent
         going offline hands their conversations on when the policy says so."""
         if self._assignment is None:
@@ -95,6 +95,6 @@ class AgentService:
             before.capacity is not None and after.capacity is None
         )
         if went_offline:
-            self._assignment.reassign_from_offline_agent(account_id, after.agent_id)
+            self._assignment.reassign_from_offline_agent(integration_id, after.agent_id)
         if went_online or more_room:
-            self._assignment.backstop(account_id)
+            self._assignment.backstop(integration_id)

@@ -91,34 +91,38 @@ class AssignmentService:
     # Entry points ------------------------------------------------------------------------------------
 
     def assign_best(
-        self, account_id: int, conversation_id: int, *, trigger: Trigger, actor: str = ACTOR
+        self, integration_id: int, conversation_id: int, *, trigger: Trigger, actor: str = ACTOR
     ) -> AssignmentOutcome:
         """Give the conversation to the best eligible agent. Automatic triggers respect the policy's on/off switch
         and exclusion labels and only touch open, unassigned conversations; ``manual`` is an explicit request."""
-        integration, client = self._clients.for_account(account_id)
+        integration, client = self._clients.for_integration_id(integration_id)
         policy = integration.assignment_policy
         if trigger != "manual" and not policy.enabled:
             return AssignmentOutcome(conversation_id, None, "automatic assignment is off", assigned=False)
         return self._assign(integration, client, conversation_id, trigger=trigger, actor=actor)
 
-    def assign_agent(self, account_id: int, conversation_id: int, agent_id: int, *, actor: str) -> AssignmentOutcome:
+    def assign_agent(
+        self, integration_id: int, conversation_id: int, agent_id: int, *, actor: str
+    ) -> AssignmentOutcome:
         """Assign a named agent (manual); capacity and eligibility are the caller's decision, membership is not."""
-        _, client = self._clients.for_account(account_id)
+        _, client = self._clients.for_integration_id(integration_id)
         with self._unit_of_work() as uow:
-            conversation = uow.assignment.lock_conversation(account_id, conversation_id)
+            conversation = uow.assignment.lock_conversation(integration_id, conversation_id)
             if conversation is None:
                 raise NotFound(f"conversation {conversation_id} not found")
-            if uow.assignment.lock_agent(account_id, agent_id) is None:
-                raise UnprocessableEntity.not_an_agent(agent_id, account_id, field="agent_id")
+            if uow.assignment.lock_agent(integration_id, agent_id) is None:
+                raise UnprocessableEntity.not_an_agent(agent_id, integration_id, field="agent_id")
             self._tell_chatwoot(client, conversation_id, agent_id)
-            uow.assignment.reserve(account_id, conversation_id, agent_id)
-            self._record(uow, account_id, conversation_id, agent_id, "requested", actor, conversation["assignee_id"])
+            uow.assignment.reserve(integration_id, conversation_id, agent_id)
+            self._record(
+                uow, integration_id, conversation_id, agent_id, "requested", actor, conversation["assignee_id"]
+            )
         return AssignmentOutcome(conversation_id, agent_id, "requested", assigned=True)
 
-    def backstop(self, account_id: int, *, limit: int = 200) -> BackstopReport:
+    def backstop(self, integration_id: int, *, limit: int = 200) -> BackstopReport:
         """Assign waiting conversations, longest-waiting first, while agents have room."""
         report = BackstopReport()
-        integration, client = self._clients.for_account(account_id)
+        integration, client = self._clients.for_integration_id(integration_id)
         policy = integration.assignment_policy
         if not policy.enabled:
             return report
@@ -128,11 +132,11 @@ class AssignmentService:
                 with self._unit_of_work() as uow:
                     repo = uow.assignment
                     if not repo.any_capacity(
-                        account_id, availabilities=availabilities(policy), default_capacity=policy.default_capacity
+                        integration_id, availabilities=availabilities(policy), default_capacity=policy.default_capacity
                     ):
                         break
                     skip = report.assigned + report.waiting + report.failed
-                    waiting = repo.next_waiting(account_id, exclude_labels=policy.exclude_labels, skip=skip)
+                    waiting = repo.next_waiting(integration_id, exclude_labels=policy.exclude_labels, skip=skip)
                     if waiting is None:
                         break
                     waiting_id = waiting["conversation_id"]
@@ -141,22 +145,22 @@ class AssignmentService:
                     )
             except _ChatwootRefused as refused:
                 assert waiting_id is not None
-                self._record_failure(account_id, waiting_id, refused.error)
+                self._record_failure(integration_id, waiting_id, refused.error)
                 report.failed.append(waiting_id)
                 continue
             (report.assigned if outcome.assigned else report.waiting).append(outcome.conversation_id)
         return report
 
-    def reassign_from_offline_agent(self, account_id: int, agent_id: int) -> BackstopReport:
+    def reassign_from_offline_agent(self, integration_id: int, agent_id: int) -> BackstopReport:
         """Policy ``reassign_when_offline``: the open conversations of an agent who went offline go to others,
         or back to the queue (unassigned in Chatwoot) when nobody is eligible."""
         report = BackstopReport()
-        integration, client = self._clients.for_account(account_id)
+        integration, client = self._clients.for_integration_id(integration_id)
         policy = integration.assignment_policy
         if not (policy.enabled and policy.reassign_when_offline):
             return report
         with self._unit_of_work(read_only=True) as uow:
-            conversation_ids = uow.assignment.open_conversations_of(account_id, agent_id)
+            conversation_ids = uow.assignment.open_conversations_of(integration_id, agent_id)
         for conversation_id in conversation_ids:
             outcome = self._assign(
                 integration, client, conversation_id, trigger="agent_offline", actor=ACTOR, exclude=[agent_id]
@@ -165,18 +169,18 @@ class AssignmentService:
         return report
 
     def react_to_changes(
-        self, account_id: int, conversation_ids: Sequence[int], *, backstop_limit: int = 20
+        self, integration_id: int, conversation_ids: Sequence[int], *, backstop_limit: int = 20
     ) -> BackstopReport:
         """After webhooks changed conversations: assign those now open and unassigned (created or reopened, not a
         bot's), hand on those reopened while their assignee is offline (when the policy says so), and run a short
         backstop when a change may have freed capacity (a conversation resolved, snoozed or unassigned)."""
         report = BackstopReport()
-        integration, client = self._clients.for_account(account_id)
+        integration, client = self._clients.for_integration_id(integration_id)
         policy = integration.assignment_policy
         if not policy.enabled or not conversation_ids:
             return report
         with self._unit_of_work(read_only=True) as uow:
-            rows = uow.assignment.reaction_candidates(account_id, conversation_ids)
+            rows = uow.assignment.reaction_candidates(integration_id, conversation_ids)
         freed = False
         for row in rows:
             cid, status, assignee = row["conversation_id"], row["status"], row["assignee_id"]
@@ -196,7 +200,7 @@ class AssignmentService:
                 continue
             (report.assigned if outcome.assigned else report.waiting).append(cid)
         if freed:
-            more = self.backstop(account_id, limit=backstop_limit)
+            more = self.backstop(integration_id, limit=backstop_limit)
             report.assigned += more.assigned
             report.waiting += more.waiting
             report.failed += more.failed
@@ -216,14 +220,14 @@ class AssignmentService:
     ) -> AssignmentOutcome:
         try:
             with self._unit_of_work() as uow:
-                conversation = uow.assignment.lock_conversation(integration.account_id, conversation_id)
+                conversation = uow.assignment.lock_conversation(integration.id, conversation_id)
                 if conversation is None:
                     raise NotFound(f"conversation {conversation_id} not found")
                 outcome = self._choose_and_reserve(
                     uow, integration, client, conversation, trigger=trigger, actor=actor, exclude=exclude
                 )
         except _ChatwootRefused as refused:
-            self._record_failure(integration.account_id, conversation_id, refused.error)
+            self._record_failure(integration.id, conversation_id, refused.error)
             if trigger == "manual":
                 raise Conflict(f"Chatwoot refused the assignment: {refused.error.message}") from refused.error
             return AssignmentOutcome(
@@ -244,7 +248,7 @@ class AssignmentService:
         actor: str,
         exclude: Sequence[int] = (),
     ) -> AssignmentOutcome:
-        account_id = integration.account_id
+        integration_id = integration.id
         conversation_id = conversation["conversation_id"]
         policy = integration.assignment_policy
         repo = uow.assignment
@@ -260,10 +264,10 @@ class AssignmentService:
             "team_id": conversation["team_id"],
             "exclude": list(exclude),
         }
-        agent, busy = self._pick(repo, account_id, skills=skills, criteria=pick)
+        agent, busy = self._pick(repo, integration_id, skills=skills, criteria=pick)
         reason = f"{policy.mode}" + (f", skills {', '.join(skills)}" if skills else "")
         if agent is None and not busy and skills and policy.skill_fallback == "any":
-            agent, busy = self._pick(repo, account_id, skills=[], criteria=pick)
+            agent, busy = self._pick(repo, integration_id, skills=[], criteria=pick)
             reason = f"{policy.mode}, no agent with {', '.join(skills)}: fallback to any"
         if agent is None:
             if busy:
@@ -275,17 +279,19 @@ class AssignmentService:
                     client.unassign(conversation_id)
                 except ChatwootError as exc:
                     raise _ChatwootRefused(exc) from exc
-                repo.release(account_id, conversation_id)
-                self._record(uow, account_id, conversation_id, None, waiting, actor, conversation["assignee_id"])
-            repo.mark_waiting(account_id, conversation_id, waiting)
+                repo.release(integration_id, conversation_id)
+                self._record(uow, integration_id, conversation_id, None, waiting, actor, conversation["assignee_id"])
+            repo.mark_waiting(integration_id, conversation_id, waiting)
             return AssignmentOutcome(conversation_id, None, waiting, assigned=False)
         self._tell_chatwoot(client, conversation_id, agent["agent_id"])
-        repo.reserve(account_id, conversation_id, agent["agent_id"])
-        self._record(uow, account_id, conversation_id, agent["agent_id"], reason, actor, conversation["assignee_id"])
+        repo.reserve(integration_id, conversation_id, agent["agent_id"])
+        self._record(
+            uow, integration_id, conversation_id, agent["agent_id"], reason, actor, conversation["assignee_id"]
+        )
         return AssignmentOutcome(conversation_id, agent["agent_id"], reason, assigned=True)
 
     def _pick(
-        self, repo: AssignmentRepository, account_id: int, *, skills: Sequence[str], criteria: dict[str, Any]
+        self, repo: AssignmentRepository, integration_id: int, *, skills: Sequence[str], criteria: dict[str, Any]
     ) -> tuple[dict[str, Any] | None, bool]:
         """The best eligible agent, locked, or None; and whether eligible agents exist but stayed busy.
 
@@ -295,10 +301,10 @@ class AssignmentService:
         """
         pause, waited = 0.005, 0.0
         while True:
-            agent = repo.pick_agent(account_id, skills=skills, **criteria)
+            agent = repo.pick_agent(integration_id, skills=skills, **criteria)
             if agent is not None:
                 return agent, False
-            if not repo.eligible_exists(account_id, skills=skills, **criteria):
+            if not repo.eligible_exists(integration_id, skills=skills, **criteria):
                 return None, False
             if waited >= self._lock_wait_seconds:
                 return None, True
@@ -338,7 +344,7 @@ class AssignmentService:
     def _record(
         self,
         uow: UnitOfWork,
-        account_id: int,
+        integration_id: int,
         conversation_id: int,
         agent_id: int | None,
         reason: str,
@@ -348,7 +354,7 @@ class AssignmentService:
         uow.changes.append(
             [
                 NewChange(
-                    account_id=account_id,
+                    integration_id=integration_id,
                     type="conversation.assigned" if agent_id else "conversation.unassigned",
                     actor=actor,
                     conversation_id=conversation_id,
@@ -358,17 +364,17 @@ class AssignmentService:
             ]
         )
 
-    def _record_failure(self, account_id: int, conversation_id: int, error: ChatwootError) -> None:
+    def _record_failure(self, integration_id: int, conversation_id: int, error: ChatwootError) -> None:
         logger.warning(
             "assignment refused by Chatwoot",
-            extra={"account_id": account_id, "conversation_id": conversation_id, "status": error.status_code},
+            extra={"integration_id": integration_id, "conversation_id": conversation_id, "status": error.status_code},
         )
         with self._unit_of_work() as uow:
-            uow.assignment.mark_waiting(account_id, conversation_id, f"Chatwoot refused: {error.message}")
+            uow.assignment.mark_waiting(integration_id, conversation_id, f"Chatwoot refused: {error.message}")
             uow.changes.append(
                 [
                     NewChange(
-                        account_id=account_id,
+                        integration_id=integration_id,
                         type="conversation.assignment_failed",
                         actor=ACTOR,
                         conversation_id=conversation_id,

@@ -15,11 +15,19 @@ _PUT_EVENTS_BATCH = 10  # EventBridge's limit per PutEvents call
 
 
 def read_feed(
-    unit_of_work: UnitOfWorkFactory, account_id: int, *, after: str | None, limit: int
+    unit_of_work: UnitOfWorkFactory, integration_id: int, *, after: str | None, limit: int
 ) -> tuple[list[Change], str | None]:
-    """A page of the account's change feed after the cursor ``after``, and the cursor to poll from next."""
+    """A page of the integration's change feed after the cursor ``after``, and the cursor to poll from next."""
     with unit_of_work(read_only=True) as uow:
-        return uow.changes.feed(account_id, after=after, limit=limit)
+        return uow.changes.feed(integration_id, after=after, limit=limit)
+
+
+def read_tenant_feed(
+    unit_of_work: UnitOfWorkFactory, tenant: str, *, after: str | None, limit: int
+) -> tuple[list[Change], str | None]:
+    """A page of the change feed of every integration of ``tenant``, in one commit order."""
+    with unit_of_work(read_only=True) as uow:
+        return uow.changes.tenant_feed(tenant, after=after, limit=limit)
 
 
 class ChangePublisher:

@@ -31,6 +31,7 @@ def default_client_factory(
     *,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    egress: Any = None,
 ) -> ClientFactory:
     """Clients over the container's shared HTTP pool, with the configured timeouts."""
 
@@ -75,11 +76,12 @@ class ChatwootClients:
             raise Conflict(f"integration {integration.id} has no stored API token")
         return client
 
-    def for_account(self, account_id: int) -> tuple[Integration, ChatwootClient]:
+    def for_integration_id(self, integration_id: int) -> tuple[Integration, ChatwootClient]:
+        """The integration and its client; an integration switched off is as good as absent."""
         with self._unit_of_work(read_only=True) as uow:
-            integration = uow.integrations.get_by_account(account_id)
+            integration = uow.integrations.get(integration_id)
         if integration is None or not integration.active:
-            raise NotFound(f"account {account_id} is not connected")
+            raise NotFound(f"integration {integration_id} is not connected")
         return integration, self.for_integration(integration)
 
     def _build(self, integration: Integration) -> ChatwootClient | None:

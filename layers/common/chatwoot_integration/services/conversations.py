@@ -58,42 +58,42 @@ class ConversationService:
         self._clock = clock
 
     def list(
-        self, account_id: int, filters: ConversationFilter, *, sort: SortKey, limit: int, cursor: str | None
+        self, integration_id: int, filters: ConversationFilter, *, sort: SortKey, limit: int, cursor: str | None
     ) -> tuple[list[Conversation], str | None]:
         after = decode_cursor(cursor, sort) if cursor else None
         with self._unit_of_work(read_only=True) as uow:
-            items, next_key = uow.conversations.list_page(account_id, filters, sort=sort, limit=limit, after=after)
+            items, next_key = uow.conversations.list_page(integration_id, filters, sort=sort, limit=limit, after=after)
         return items, encode_cursor(sort, next_key) if next_key else None
 
-    def get(self, account_id: int, conversation_id: int) -> ConversationDetail:
+    def get(self, integration_id: int, conversation_id: int) -> ConversationDetail:
         with self._unit_of_work(read_only=True) as uow:
-            return _detail(uow, _require(uow, account_id, conversation_id))
+            return _detail(uow, _require(uow, integration_id, conversation_id))
 
     def update(
-        self, account_id: int, conversation_id: int, patch: ConversationPatch, *, actor: Actor
+        self, integration_id: int, conversation_id: int, patch: ConversationPatch, *, actor: Actor
     ) -> ConversationDetail:
         """Apply ``patch``: Chatwoot's fields through Chatwoot, then the mirror in one unit of work."""
         fields = patch.model_fields_set
         with self._unit_of_work(read_only=True) as uow:
-            _require(uow, account_id, conversation_id)
+            _require(uow, integration_id, conversation_id)
             if "assignee_id" in fields and patch.assignee_id is not None:
-                _require_agent(uow, account_id, patch.assignee_id)
+                _require_agent(uow, integration_id, patch.assignee_id)
         fresh = None
         if fields & CHATWOOT_FIELDS:
-            _, client = self._clients.for_account(account_id)
+            _, client = self._clients.for_integration_id(integration_id)
             with chatwoot_errors("accept the change"):
                 _write_through(client, conversation_id, patch, fields)
                 fresh = client.get_conversation(conversation_id)
         try:
             with self._unit_of_work() as uow:
                 if fresh is not None:
-                    state = conversation_state(account_id, fresh)
+                    state = conversation_state(integration_id, fresh)
                     mirror_conversations(uow, [state], actor=actor.sub, mark_synced=True)
                     if "assignee_id" in fields and patch.assignee_id is not None:
-                        uow.agents.update(account_id, patch.assignee_id, {"last_assigned_at": self._clock()})
+                        uow.agents.update(integration_id, patch.assignee_id, {"last_assigned_at": self._clock()})
                 if "parte_id" in fields:
-                    _link_party(uow, account_id, conversation_id, patch.parte_id, actor.sub)
-                return _detail(uow, _require(uow, account_id, conversation_id))
+                    _link_party(uow, integration_id, conversation_id, patch.parte_id, actor.sub)
+                return _detail(uow, _require(uow, integration_id, conversation_id))
         except DomainError:
             raise
         except Exception as error:
@@ -102,7 +102,7 @@ class ConversationService:
             logger.warning(
                 "Chatwoot accepted a change the mirror could not record; the next sync repairs it",
                 extra={
-                    "account_id": account_id,
+                    "integration_id": integration_id,
                     "conversation_id": conversation_id,
                     "error_type": type(error).__name__,
                 },
@@ -113,31 +113,31 @@ class ConversationService:
                 details={"chatwoot": "accepted", "fields": sorted(fields & CHATWOOT_FIELDS)},
             ) from error
 
-    def delete(self, account_id: int, conversation_id: int, *, actor: Actor) -> None:
+    def delete(self, integration_id: int, conversation_id: int, *, actor: Actor) -> None:
         with self._unit_of_work() as uow:
-            if uow.conversations.soft_delete(account_id, conversation_id, by="api") is None:
+            if uow.conversations.soft_delete(integration_id, conversation_id, by="api") is None:
                 raise NotFound(f"conversation {conversation_id} not found")
-            uow.changes.append([_deleted(account_id, conversation_id, actor.sub)])
+            uow.changes.append([_deleted(integration_id, conversation_id, actor.sub)])
 
-    def resync(self, account_id: int, conversation_id: int, *, actor: Actor) -> ConversationDetail:
+    def resync(self, integration_id: int, conversation_id: int, *, actor: Actor) -> ConversationDetail:
         """Re-read one conversation from Chatwoot now. Gone in Chatwoot means gone from the mirror (404)."""
-        _, client = self._clients.for_account(account_id)
+        _, client = self._clients.for_integration_id(integration_id)
         try:
             with chatwoot_errors("return the conversation"):
                 fresh = client.get_conversation(conversation_id)
         except UpstreamError as exc:
             if isinstance(exc.__cause__, ChatwootNotFound):
                 with self._unit_of_work() as uow:
-                    if uow.conversations.soft_delete(account_id, conversation_id, by="sync"):
+                    if uow.conversations.soft_delete(integration_id, conversation_id, by="sync"):
                         uow.changes.append(
-                            [_deleted(account_id, conversation_id, actor.sub, reason="not found in Chatwoot")]
+                            [_deleted(integration_id, conversation_id, actor.sub, reason="not found in Chatwoot")]
                         )
                 raise NotFound(f"conversation {conversation_id} does not exist in Chatwoot") from exc
             raise
         with self._unit_of_work() as uow:
-            mirror_conversations(uow, [conversation_state(account_id, fresh)], actor=actor.sub, mark_synced=True)
+            mirror_conversations(uow, [conversation_state(integration_id, fresh)], actor=actor.sub, mark_synced=True)
             # Deleted by the platform: stays deleted, and is not found.
-            return _detail(uow, _require(uow, account_id, conversation_id))
+            return _detail(uow, _require(uow, integration_id, conversation_id))
 
 
 def _write_through(client: ChatwootClient, conversation_id: int, patch: ConversationPatch, fields: set[str]) -> None:
@@ -155,31 +155,31 @@ def _write_through(client: ChatwootClient, conversation_id: int, patch: Conversa
         client.set_labels(conversation_id, patch.labels)
 
 
-def _require(uow: UnitOfWork, account_id: int, conversation_id: int) -> Conversation:
-    conversation = uow.conversations.get(account_id, conversation_id)
+def _require(uow: UnitOfWork, integration_id: int, conversation_id: int) -> Conversation:
+    conversation = uow.conversations.get(integration_id, conversation_id)
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} not found")
     return conversation
 
 
-def _require_agent(uow: UnitOfWork, account_id: int, agent_id: int) -> None:
-    agent = uow.agents.get(account_id, agent_id)
+def _require_agent(uow: UnitOfWork, integration_id: int, agent_id: int) -> None:
+    agent = uow.agents.get(integration_id, agent_id)
     if agent is None or not agent.active:
-        raise UnprocessableEntity.not_an_agent(agent_id, account_id, field="assignee_id")
+        raise UnprocessableEntity.not_an_agent(agent_id, integration_id, field="assignee_id")
 
 
-def _link_party(uow: UnitOfWork, account_id: int, conversation_id: int, parte_id: str | None, actor: str) -> None:
-    before = uow.conversations.get(account_id, conversation_id)
+def _link_party(uow: UnitOfWork, integration_id: int, conversation_id: int, parte_id: str | None, actor: str) -> None:
+    before = uow.conversations.get(integration_id, conversation_id)
     if before is None or before.parte_id == parte_id:
         return
-    uow.conversations.update_local(account_id, conversation_id, {"parte_id": parte_id})
+    uow.conversations.update_local(integration_id, conversation_id, {"parte_id": parte_id})
     if parte_id is not None and before.contact_id is not None:
         # Later conversations of the same contact inherit the party.
-        uow.parties.link(account_id, before.contact_id, parte_id)
+        uow.parties.link(integration_id, before.contact_id, parte_id)
     uow.changes.append(
         [
             NewChange(
-                account_id=account_id,
+                integration_id=integration_id,
                 type="conversation.updated",
                 actor=actor,
                 conversation_id=conversation_id,
@@ -189,9 +189,9 @@ def _link_party(uow: UnitOfWork, account_id: int, conversation_id: int, parte_id
     )
 
 
-def _deleted(account_id: int, conversation_id: int, actor: str, *, reason: str | None = None) -> NewChange:
+def _deleted(integration_id: int, conversation_id: int, actor: str, *, reason: str | None = None) -> NewChange:
     return NewChange(
-        account_id=account_id,
+        integration_id=integration_id,
         type="conversation.deleted",
         actor=actor,
         conversation_id=conversation_id,
@@ -202,11 +202,11 @@ def _deleted(account_id: int, conversation_id: int, actor: str, *, reason: str |
 def _detail(uow: UnitOfWork, conversation: Conversation) -> ConversationDetail:
     assignee = None
     if conversation.assignee_id is not None:
-        agent = uow.agents.get(conversation.account_id, conversation.assignee_id)
+        agent = uow.agents.get(conversation.integration_id, conversation.assignee_id)
         if agent is not None:
             assignee = AgentSummary.of(agent)
     contact = party = None
     if conversation.contact_id is not None:
-        contact = uow.parties.get_contact(conversation.account_id, conversation.contact_id)
-        party = uow.parties.get_link(conversation.account_id, conversation.contact_id)
+        contact = uow.parties.get_contact(conversation.integration_id, conversation.contact_id)
+        party = uow.parties.get_link(conversation.integration_id, conversation.contact_id)
     return ConversationDetail(**conversation.model_dump(), assignee=assignee, contact=contact, party=party)

@@ -1,4 +1,11 @@
-"""Connecting Chatwoot accounts: create, change, rotate secrets, disconnect."""
+"""Connecting a tenant's Chatwoot accounts: create, change, rotate secrets, disconnect.
+
+Every method takes the tenant it acts for: an integration of another tenant is answered exactly as one that does
+not exist. A ``base_url`` passes the egress check (``check_url``: https, no loopback, private, link-local or
+metadata address unless the operator allows it) and is stored normalised; re-pointing an integration (another
+``base_url`` or ``account_id``) needs a new API token in the same request, so the stored token never travels to
+an origin it was not entered for.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ import psycopg
 from pydantic import SecretStr
 
 from ..clock import utcnow
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..models.change import NewChange
 from ..models.integration import (
     AssignmentPolicy,
@@ -25,6 +32,10 @@ from ..uow import UnitOfWorkFactory
 
 _PENDING_REF = "pending"
 
+UrlCheck = Callable[[str], str]
+"""Checks a Chatwoot base URL against the egress policy and returns it normalised; raises ``ValueError``
+(``EgressRefused`` is one) with a message safe to show the admin."""
+
 
 class IntegrationService:
     def __init__(
@@ -33,11 +44,14 @@ class IntegrationService:
         store: SecretStore,
         public_base_url: str,
         clock: Callable[[], datetime] = utcnow,
+        *,
+        check_url: UrlCheck,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._store = store
         self._public_base_url = public_base_url.rstrip("/")
         self._clock = clock
+        self._check_url = check_url
 
     @property
     def public_base_url(self) -> str:
@@ -45,9 +59,12 @@ class IntegrationService:
 
     def for_base_url(self, public_base_url: str) -> IntegrationService:
         """The same service, showing webhook URLs under another base (the API's own domain in AWS)."""
-        return IntegrationService(self._unit_of_work, self._store, public_base_url, self._clock)
+        return IntegrationService(
+            self._unit_of_work, self._store, public_base_url, self._clock, check_url=self._check_url
+        )
 
-    def create(self, data: NewIntegration, *, actor: str) -> IntegrationView:
+    def create(self, tenant: str, data: NewIntegration, *, actor: str) -> IntegrationView:
+        base_url = self._checked_url(data.base_url)
         secret = IntegrationSecret(
             api_token=data.api_token,
             webhook_secret=data.webhook_secret,
@@ -61,8 +78,9 @@ class IntegrationService:
                 repo = uow.integrations
                 created = repo.insert(
                     {
+                        "tenant": tenant,
                         "name": data.name,
-                        "base_url": data.base_url.rstrip("/"),
+                        "base_url": base_url,
                         "account_id": data.account_id,
                         "credentials_ref": _PENDING_REF,
                         "legacy_unsigned": data.legacy_unsigned,
@@ -77,23 +95,35 @@ class IntegrationService:
                 )
                 integration = repo.get(created.id)
         except psycopg.errors.UniqueViolation as exc:
-            raise Conflict(f"account {data.account_id} is already connected") from exc
+            raise Conflict(f"account {data.account_id} of {base_url} is already connected") from exc
         assert integration is not None
         return self._view(integration, secret)
 
-    def update(self, integration_id: int, changes: IntegrationChanges, *, actor: str) -> IntegrationView:
+    def update(self, tenant: str, integration_id: int, changes: IntegrationChanges, *, actor: str) -> IntegrationView:
+        base_url = self._checked_url(changes.base_url) if changes.base_url is not None else None
         with self._unit_of_work() as uow:
             repo = uow.integrations
-            current = repo.get_for_update(integration_id)
-            if current is None:
-                raise NotFound(f"integration {integration_id} not found")
+            current = _visible(repo.get_for_update(integration_id), tenant, integration_id)
+            repointed = [
+                name
+                for name, value in (("base_url", base_url), ("account_id", changes.account_id))
+                if value is not None and value != getattr(current, name)
+            ]
+            if repointed and changes.api_token is None:
+                raise ValidationFailed(
+                    f"changing {' and '.join(repointed)} needs the API token for the new account in the same request",
+                    details=[{"field": "api_token", "problem": "required when base_url or account_id changes"}],
+                )
             secret = self._store.load(integration_id, uow)
             if secret is None:
                 raise Conflict(f"the credentials of integration {integration_id} are missing; set api_token again")
-            values, secret, changed = self._apply(current, secret, changes)
-            updated = repo.update(integration_id, values)
+            values, secret, changed = self._apply(current, secret, changes, base_url)
+            try:
+                updated = repo.update(integration_id, values)
+            except psycopg.errors.UniqueViolation as exc:
+                raise Conflict("that Chatwoot account is already connected by another integration") from exc
             assert updated is not None
-            if {"api_token", "webhook_secret", "legacy_unsigned", "active"} & set(changed):
+            if {"api_token", "webhook_secret", "legacy_unsigned", "active", "account_id"} & set(changed):
                 self._store.save(uow, integration_id, secret)
                 if "api_token" in changed:
                     repo.bump_config_version(integration_id)  # a new token lifts an auth_error
@@ -103,30 +133,31 @@ class IntegrationService:
         assert final is not None
         return self._view(final, secret)
 
-    def get(self, integration_id: int) -> IntegrationView:
+    def get(self, tenant: str, integration_id: int) -> IntegrationView:
         with self._unit_of_work(read_only=True) as uow:
-            integration = uow.integrations.get(integration_id)
-            if integration is None:
-                raise NotFound(f"integration {integration_id} not found")
+            integration = _visible(uow.integrations.get(integration_id), tenant, integration_id)
             return self._view(integration, self._store.load(integration_id, uow))
 
-    def list_all(self) -> list[IntegrationView]:
+    def list_for_tenant(self, tenant: str) -> list[IntegrationView]:
         with self._unit_of_work(read_only=True) as uow:
-            return [self._view(i, self._store.load(i.id, uow)) for i in uow.integrations.list_all()]
+            return [self._view(i, self._store.load(i.id, uow)) for i in uow.integrations.list_for_tenant(tenant)]
 
-    def find_by_account(self, account_id: int) -> Integration | None:
-        """The integration of a Chatwoot account, if one is connected (the local tools look it up)."""
+    def tenant_of(self, integration_id: int) -> str | None:
+        """The tenant an integration belongs to (None when there is no such integration)."""
         with self._unit_of_work(read_only=True) as uow:
-            return uow.integrations.get_by_account(account_id)
+            return uow.integrations.tenant_of(integration_id)
 
-    def delete(self, integration_id: int, *, actor: str) -> None:
+    def find(self, tenant: str, base_url: str, account_id: int) -> Integration | None:
+        """The tenant's integration of a Chatwoot account, if one is connected (the local tools look it up)."""
+        with self._unit_of_work(read_only=True) as uow:
+            return uow.integrations.find(tenant, self._checked_url(base_url), account_id)
+
+    def delete(self, tenant: str, integration_id: int, *, actor: str) -> None:
         """Disconnect an account and remove its mirror. Only an inactive integration can be deleted, so a
         single mistaken call cannot wipe a live mirror."""
         with self._unit_of_work() as uow:
             repo = uow.integrations
-            current = repo.get_for_update(integration_id)
-            if current is None:
-                raise NotFound(f"integration {integration_id} not found")
+            current = _visible(repo.get_for_update(integration_id), tenant, integration_id)
             if current.active:
                 raise Conflict(
                     "deactivate the integration (PATCH active=false) before deleting it; deleting removes its mirrored data"
@@ -141,8 +172,16 @@ class IntegrationService:
             url += f"?token={secret.legacy_token.get_secret_value()}"
         return url
 
+    def _checked_url(self, url: str) -> str:
+        try:
+            return self._check_url(url)
+        except ValueError as refused:
+            raise ValidationFailed(
+                f"base_url refused: {refused}", details=[{"field": "base_url", "problem": str(refused)}]
+            ) from refused
+
     def _apply(
-        self, current: Integration, secret: IntegrationSecret, changes: IntegrationChanges
+        self, current: Integration, secret: IntegrationSecret, changes: IntegrationChanges, base_url: str | None
     ) -> tuple[dict[str, Any], IntegrationSecret, list[str]]:
         values: dict[str, Any] = {}
         secret_updates: dict[str, Any] = {}
@@ -152,9 +191,10 @@ class IntegrationService:
             if value is not None and value != getattr(current, name):
                 values[name] = value
                 changed.append(name)
-        if changes.base_url is not None and changes.base_url.rstrip("/") != current.base_url:
-            values["base_url"] = changes.base_url.rstrip("/")
-            changed.append("base_url")
+        for name, value in (("base_url", base_url), ("account_id", changes.account_id)):
+            if value is not None and value != getattr(current, name):
+                values[name] = value
+                changed.append(name)
         if changes.assignment_policy is not None:
             patch = changes.assignment_policy.model_dump(exclude_none=True)
             policy = AssignmentPolicy.model_validate({**current.assignment_policy.model_dump(), **patch})
@@ -163,6 +203,8 @@ class IntegrationService:
                 changed.append("assignment_policy")
         if "active" in values:
             secret_updates["active"] = values["active"]
+        if "account_id" in values:
+            secret_updates["account_id"] = values["account_id"]
         if "legacy_unsigned" in values:
             secret_updates["legacy_unsigned"] = values["legacy_unsigned"]
             if values["legacy_unsigned"] and secret.legacy_token is None:
@@ -192,6 +234,7 @@ class IntegrationService:
             rotation_until = None
         return IntegrationView(
             id=integration.id,
+            tenant=integration.tenant,
             name=integration.name,
             base_url=integration.base_url,
             account_id=integration.account_id,
@@ -216,6 +259,7 @@ class IntegrationService:
 def ensure_local_integration(
     service: IntegrationService,
     *,
+    tenant: str,
     base_url: str,
     account_id: int,
     api_token: str,
@@ -223,9 +267,10 @@ def ensure_local_integration(
     name: str | None = None,
 ) -> IntegrationView:
     """Create or update the integration of a local run from its environment (``make run``)."""
-    existing = service.find_by_account(account_id)
+    existing = service.find(tenant, base_url, account_id)
     if existing is None:
         return service.create(
+            tenant,
             NewIntegration(
                 name=name or f"Chatwoot account {account_id}",
                 base_url=base_url,
@@ -236,6 +281,7 @@ def ensure_local_integration(
             actor="local-runner",
         )
     return service.update(
+        tenant,
         existing.id,
         IntegrationChanges(
             base_url=base_url,
@@ -248,7 +294,18 @@ def ensure_local_integration(
     )
 
 
+def _visible(integration: Integration | None, tenant: str, integration_id: int) -> Integration:
+    """The integration if it is the tenant's; another tenant's answers exactly as a missing one."""
+    if integration is None or integration.tenant != tenant:
+        raise NotFound(f"integration {integration_id} not found")
+    return integration
+
+
 def _event(integration: Integration, kind: str, actor: str, data: dict[str, Any]) -> NewChange:
     return NewChange(
-        account_id=integration.account_id, type=kind, actor=actor, data={"integration_id": integration.id, **data}
+        integration_id=integration.id,
+        tenant=integration.tenant,
+        type=kind,
+        actor=actor,
+        data={"integration_id": integration.id, **data},
     )

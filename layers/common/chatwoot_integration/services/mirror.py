@@ -30,17 +30,17 @@ def upsert_conversations(
     """The guarded upsert of :func:`mirror_conversations`, returning the change events for the caller to append
     with the rest of its unit of work's (an ingest batch appends all of its events in one statement)."""
     outcomes = uow.conversations.upsert_many(states, mark_synced=mark_synced)
-    by_key = {s.conversation_id: s.account_id for s in states}
+    by_key = {s.conversation_id: s.integration_id for s in states}
     events = [event for o in outcomes for event in conversation_events(by_key[o.conversation_id], o, actor)]
     return outcomes, events
 
 
-def conversation_events(account_id: int, outcome: UpsertOutcome, actor: str) -> list[NewChange]:
+def conversation_events(integration_id: int, outcome: UpsertOutcome, actor: str) -> list[NewChange]:
     """What one upsert outcome tells the feed: created, restored, and/or updated (with each field's from/to)."""
 
     def event(kind: str, data: dict[str, Any] | None = None) -> NewChange:
         return NewChange(
-            account_id=account_id,
+            integration_id=integration_id,
             type=f"conversation.{kind}",
             actor=actor,
             conversation_id=outcome.conversation_id,

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..mapping import agent_states
 from ..models.change import NewChange
+from ..models.integration import Integration
 from ..observability import logger
 from ..uow import UnitOfWorkFactory
 from .metered import MeteredClient
@@ -27,9 +28,11 @@ class AgentRefresh:
 
 
 def refresh_agents(
-    unit_of_work: UnitOfWorkFactory, client: MeteredClient, account_id: int, *, actor: str
+    unit_of_work: UnitOfWorkFactory, client: MeteredClient, integration: Integration, *, actor: str
 ) -> AgentRefresh:
-    agents = agent_states(account_id, client.list_agents())
+    """Mirror the agents of the integration's Chatwoot account and their inbox and team membership."""
+    integration_id = integration.id
+    agents = agent_states(integration_id, integration.account_id, client.list_agents())
     inboxes = client.list_inboxes()
     inbox_members = {inbox.id: [a.id for a in client.list_inbox_members(inbox.id)] for inbox in inboxes}
     teams = client.list_teams()
@@ -37,20 +40,20 @@ def refresh_agents(
     if not agents:
         # The token's own user is always listed: an empty list is a broken answer, not an account without agents,
         # and taking it literally would deactivate every agent.
-        logger.warning("Chatwoot listed no agents; agents left unchanged", extra={"account_id": account_id})
+        logger.warning("Chatwoot listed no agents; agents left unchanged", extra={"integration_id": integration_id})
         return AgentRefresh()
     with unit_of_work() as uow:
         repo = uow.agents
-        changed = repo.upsert_from_chatwoot(account_id, agents)
+        changed = repo.upsert_from_chatwoot(integration_id, agents)
         for inbox_id, members in inbox_members.items():
-            repo.replace_inbox_members(account_id, inbox_id, members)
+            repo.replace_inbox_members(integration_id, inbox_id, members)
         for team_id, members in team_members.items():
-            repo.replace_team_members(account_id, team_id, members)
-        repo.remove_groups_not_in(account_id, inbox_ids=list(inbox_members), team_ids=list(team_members))
+            repo.replace_team_members(integration_id, team_id, members)
+        repo.remove_groups_not_in(integration_id, inbox_ids=list(inbox_members), team_ids=list(team_members))
         # The counters are kept by triggers; this repairs the one race they cannot see (see recount_agent_load).
-        repo.recount_load(account_id)
+        repo.recount_load(integration_id)
         refresh = summarise_agent_changes(changed)
-        uow.changes.append(_availability_events(account_id, changed, actor))
+        uow.changes.append(_availability_events(integration_id, changed, actor))
     return refresh
 
 
@@ -70,10 +73,10 @@ def summarise_agent_changes(changed: list[dict[str, Any]]) -> AgentRefresh:
     return refresh
 
 
-def _availability_events(account_id: int, changed: list[dict[str, Any]], actor: str) -> list[NewChange]:
+def _availability_events(integration_id: int, changed: list[dict[str, Any]], actor: str) -> list[NewChange]:
     return [
         NewChange(
-            account_id=account_id,
+            integration_id=integration_id,
             type="agent.updated",
             actor=actor,
             agent_id=row["agent_id"],

@@ -32,12 +32,12 @@ class CaughtUp:
 
 class MessageCatchUp:
     def __init__(
-        self, *, client: MeteredClient, budget: Budget, settings: SyncSettings, account_id: int, store_content: bool
+        self, *, client: MeteredClient, budget: Budget, settings: SyncSettings, integration_id: int, store_content: bool
     ) -> None:
         self._client = client
         self._budget = budget
         self._settings = settings
-        self._account_id = account_id
+        self._integration_id = integration_id
         self._store_content = store_content
 
     def read(self, wanted: list[tuple[int, int]]) -> CaughtUp:
@@ -64,7 +64,7 @@ class MessageCatchUp:
                 messages, through, cut = future.result()
                 result.rows.extend(
                     rest_message_records(
-                        self._account_id,
+                        self._integration_id,
                         conversation_id,
                         messages,
                         store_content=self._store_content,

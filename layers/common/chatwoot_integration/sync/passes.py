@@ -70,7 +70,7 @@ class ConversationPass:
     ) -> None:
         self._unit_of_work = unit_of_work
         self._integration = integration
-        self._account_id = integration.account_id
+        self._integration_id = integration.id
         self._client = client
         self._budget = budget
         self._settings = settings
@@ -83,7 +83,7 @@ class ConversationPass:
             client=client,
             budget=budget,
             settings=settings,
-            account_id=integration.account_id,
+            integration_id=integration.id,
             store_content=integration.store_message_content,
         )
 
@@ -163,7 +163,7 @@ class ConversationPass:
             self._budget.check()
             with self._unit_of_work(read_only=True) as uow:
                 candidates = uow.sync.deletion_candidates(
-                    self._account_id, started, exclude=alive, limit=self._settings.deletion_batch
+                    self._integration_id, started, exclude=alive, limit=self._settings.deletion_batch
                 )
             if not candidates:
                 return
@@ -193,11 +193,11 @@ class ConversationPass:
         if not conversation_ids:
             return
         with self._unit_of_work() as uow:
-            deleted = uow.sync.soft_delete_unconfirmed(self._account_id, conversation_ids, started)
+            deleted = uow.sync.soft_delete_unconfirmed(self._integration_id, conversation_ids, started)
             uow.changes.append(
                 [
                     NewChange(
-                        account_id=self._account_id,
+                        integration_id=self._integration_id,
                         type="conversation.deleted",
                         actor=ACTOR,
                         conversation_id=conversation_id,
@@ -243,7 +243,7 @@ class ConversationPass:
                 outcomes = mirror_conversations(uow, changed, actor=ACTOR, mark_synced=True) if changed else []
                 self._mark_failures(uow, batch.failures)
                 inserted = len(uow.messages.insert_new(messages.rows))
-            saved = uow.sync.record(self._account_id, bookkeeping)
+            saved = uow.sync.record(bookkeeping)
             if not saved:
                 # Nothing of the batch may stay: another run owns the integration now.
                 raise LeaseLost(self._lease_lost())
@@ -259,10 +259,10 @@ class ConversationPass:
     def _map(self, conversations: Sequence[Conversation]) -> _Batch:
         batch = _Batch(incoming=[], states=[], failures=[], newest_message={})
         for conversation in conversations:
-            contact = conversation_contact(self._account_id, conversation)
+            contact = conversation_contact(self._integration_id, conversation)
             state: ConversationState | None
             try:
-                state = conversation_state(self._account_id, conversation)
+                state = conversation_state(self._integration_id, conversation)
             except (ValueError, ValidationError) as exc:
                 state = None
                 batch.failures.append((conversation.id, _mapping_error(exc)))
@@ -280,7 +280,7 @@ class ConversationPass:
         # writing in between is harmless: the guarded upsert still decides, messages are inserted once whatever
         # happens, and a skipped rewrite only means that the webhook's version, at least as new, stays.
         with self._unit_of_work(read_only=True) as uow:
-            return uow.sync.compare(self._account_id, incoming)
+            return uow.sync.compare(self._integration_id, incoming)
 
     def _read_messages(self, batch: _Batch, held: dict[int, Held]) -> CaughtUp:
         """The conversations whose newest message is past the sync's mark, caught up (see ``messages``)."""
@@ -299,9 +299,9 @@ class ConversationPass:
             return
         repo = uow.conversations
         # A sync error can only follow syncing (the database refuses anything else).
-        repo.set_sync_status(self._account_id, [cid for cid, _ in failures], "syncing")
+        repo.set_sync_status(self._integration_id, [cid for cid, _ in failures], "syncing")
         for conversation_id, error in failures:
-            repo.set_sync_status(self._account_id, [conversation_id], "error", error=error)
+            repo.set_sync_status(self._integration_id, [conversation_id], "error", error=error)
 
     def _save(self, progress: SyncProgress) -> None:
         with self._unit_of_work() as uow:

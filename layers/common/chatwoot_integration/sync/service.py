@@ -144,7 +144,7 @@ class SyncService:
             )
             try:
                 budget.check()
-                agents = refresh_agents(self._unit_of_work, client, integration.account_id, actor=ACTOR)
+                agents = refresh_agents(self._unit_of_work, client, integration, actor=ACTOR)
                 report.agents_changed = agents.changed
                 report.availability_changes = agents.availability_changes
                 work.run()
@@ -268,13 +268,12 @@ class SyncService:
         room. Both are no-ops unless the integration's assignment policy asks for them."""
         if self._assignment is None or budget.exhausted():
             return
-        account_id = integration.account_id
         try:
             for agent_id in agents.went_offline:
-                handed = self._assignment.reassign_from_offline_agent(account_id, agent_id)
+                handed = self._assignment.reassign_from_offline_agent(integration.id, agent_id)
                 report.conversations_assigned += len(handed.assigned)
             if not budget.exhausted():
-                report.conversations_assigned += len(self._assignment.backstop(account_id).assigned)
+                report.conversations_assigned += len(self._assignment.backstop(integration.id).assigned)
         except Exception as exc:  # assignment is a follow-up of the sync, never its failure
             logger.warning(
                 "assignment after sync failed",
