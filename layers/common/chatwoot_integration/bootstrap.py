@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .services.changes import ChangePublisher
     from .services.chatwoot_clients import ChatwootClients, ClientFactory
     from .services.conversations import ConversationService
-    from .services.integrations import IntegrationService
+    from .services.integrations import IntegrationService, UrlCheck
     from .sync.service import SyncService
     from .uow import UnitOfWork
 
@@ -142,6 +142,14 @@ class Components:
         return self.settings.egress_policy()
 
     @cached_property
+    def check_url(self) -> UrlCheck:
+        """The check a Chatwoot base URL passes when an admin enters it: normalised back, or ``EgressRefused``."""
+        from .chatwoot.egress import check_base_url  # noqa: PLC0415
+
+        policy = self.egress_policy
+        return lambda url: check_base_url(url, policy)
+
+    @cached_property
     def chatwoot_factory(self) -> ClientFactory:
         from .services.chatwoot_clients import default_client_factory  # noqa: PLC0415
 
@@ -191,15 +199,10 @@ class Components:
 
     @cached_property
     def integrations(self) -> IntegrationService:
-        from .chatwoot.egress import check_base_url  # noqa: PLC0415
         from .services.integrations import IntegrationService  # noqa: PLC0415
 
-        policy = self.egress_policy
         return IntegrationService(
-            self.unit_of_work,
-            self.secret_store,
-            self.settings.public_base_url,
-            check_url=lambda url: check_base_url(url, policy),
+            self.unit_of_work, self.secret_store, self.settings.public_base_url, check_url=self.check_url
         )
 
     @cached_property

@@ -15,7 +15,7 @@ def test_list_and_filters(client: ApiClient, world: World) -> None:
     names = {a["name"] for a in everyone}
     assert {"Ana Lima", "Bruno Reis", "Carla Dias"} <= names
     for field in (
-        "account_id",
+        "integration_id",
         "agent_id",
         "name",
         "email",

@@ -40,8 +40,10 @@ def read_all(client: ApiClient, world: World, *, expect: int, token: str | None 
 def test_feed_names_the_actor_of_each_change_in_order(client: ApiClient, world: World) -> None:
     baseline = len(read_all(client, world, expect=0))
     cid = world.conversations[0]
-    lawyer = make_token(sub="lawyer-7", role="agent", accounts=[world.account_id])
-    client.patch(f"/integrations/{world.integration_id}/conversations/{cid}", json_body={"priority": "high"}, token=lawyer)
+    lawyer = make_token(sub="lawyer-7", role="agent")
+    client.patch(
+        f"/integrations/{world.integration_id}/conversations/{cid}", json_body={"priority": "high"}, token=lawyer
+    )
     client.delete(f"/integrations/{world.integration_id}/conversations/{world.conversations[1]}")
     events = read_all(client, world, expect=baseline + 2)
     mine = [e for e in events if e["actor"] in ("lawyer-7", "admin-1")]
@@ -50,7 +52,7 @@ def test_feed_names_the_actor_of_each_change_in_order(client: ApiClient, world: 
         ("conversation.deleted", "admin-1", world.conversations[1]),
     ]
     assert mine[0]["data"]["changes"]["priority"] == {"from": None, "to": "high"}
-    assert all(e["account_id"] == world.account_id for e in events)
+    assert all(e["integration_id"] == world.integration_id for e in events)
     assert len({e["cursor"] for e in events}) == len(events)
 
 

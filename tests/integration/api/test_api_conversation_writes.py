@@ -30,12 +30,12 @@ def snapshot(db: Database, world: World, conversation_id: int) -> dict[str, Any]
     conn = db.connection()
     return {
         "conversation": conn.execute(
-            "SELECT xmin::text AS tx, * FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s",
-            (world.account_id, conversation_id),
+            "SELECT xmin::text AS tx, * FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s",
+            (world.integration_id, conversation_id),
         ).fetchone(),
         "agents": conn.execute(
-            "SELECT xmin::text AS tx, * FROM usuarios_chatwoot WHERE account_id = %s ORDER BY agent_id",
-            (world.account_id,),
+            "SELECT xmin::text AS tx, * FROM usuarios_chatwoot WHERE integration_id = %s ORDER BY agent_id",
+            (world.integration_id,),
         ).fetchall(),
         "events": conn.execute("SELECT xmin::text AS tx, * FROM eventos_chatwoot ORDER BY id").fetchall(),
     }

@@ -20,8 +20,8 @@ def stored(db: Database, world: World, conversation_id: int) -> dict:  # type: i
     row = (
         db.connection()
         .execute(
-            "SELECT * FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s",
-            (world.account_id, conversation_id),
+            "SELECT * FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s",
+            (world.integration_id, conversation_id),
         )
         .fetchone()
     )
@@ -39,7 +39,7 @@ def test_list_returns_the_accounts_conversations_newest_activity_first(client: A
     assert body["next_cursor"] is None
     first = body["items"][0]
     for field in (
-        "account_id",
+        "integration_id",
         "conversation_id",
         "inbox_id",
         "contact_id",
@@ -129,7 +129,7 @@ def test_filters_never_reach_sql_except_as_parameters(
 def test_read_one_with_contact_and_assignee(client: ApiClient, world: World, db: Database) -> None:
     conversation_id = world.conversations[0]
     world.sim.assign(world.account_id, conversation_id, world.agents["ana"])
-    mirror_account(db, world.sim, world.account_id)
+    mirror_account(db, world.sim, world.account_id, world.integration_id)
     response = client.get(path(world, conversation_id))
     assert response.status == 200
     body = response.json()
@@ -240,7 +240,7 @@ def test_patch_party_is_local_and_later_conversations_of_the_contact_inherit_it(
     assert world.sim.requests.total() == calls_before
     contact_id = stored(db, world, cid)["contact_id"]
     new = world.sim.create_conversation(world.account_id, world.inbox_id, contact_id, message="De novo")
-    mirror_account(db, world.sim, world.account_id)
+    mirror_account(db, world.sim, world.account_id, world.integration_id)
     assert stored(db, world, new.display_id)["parte_id"] == "processo-2026-001"
     filtered = client.get(path(world), query={"parte_id": "processo-2026-001"}).json()["items"]
     assert {i["conversation_id"] for i in filtered} == {cid, new.display_id}
@@ -256,7 +256,7 @@ def test_delete_hides_from_the_mirror_but_not_from_chatwoot(client: ApiClient, w
     assert world.sim.get_conversation(world.account_id, cid).display_id == cid
     assert stored(db, world, cid)["deleted_by"] == "api"
     assert client.delete(path(world, cid)).status == 404
-    mirror_account(db, world.sim, world.account_id)  # a sync does not bring it back
+    mirror_account(db, world.sim, world.account_id, world.integration_id)  # a sync does not bring it back
     assert client.get(path(world, cid)).status == 404
 
 
@@ -324,7 +324,7 @@ def test_paging_has_no_gaps_or_repeats_while_conversations_are_inserted_and_upda
         mirror_conversations(
             uow,
             [
-                conversation(account_id=world.account_id, conversation_id=100 + n, last_activity_at=at(n % 37))
+                conversation(integration_id=world.integration_id, conversation_id=100 + n, last_activity_at=at(n % 37))
                 for n in range(120)
             ],
             actor="sync",
@@ -346,13 +346,13 @@ def test_paging_has_no_gaps_or_repeats_while_conversations_are_inserted_and_upda
                 uow,
                 [
                     conversation(
-                        account_id=world.account_id,
+                        integration_id=world.integration_id,
                         conversation_id=target,
                         last_activity_at=at(10_000 + step),
                         chatwoot_updated_at=at(10_000 + step),
                     ),
                     conversation(
-                        account_id=world.account_id,
+                        integration_id=world.integration_id,
                         conversation_id=1000 + step,
                         last_activity_at=at(20_000 + step),
                         chatwoot_updated_at=at(20_000 + step),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
+import threading
+from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 
 from chatwoot_integration.bootstrap import bootstrap
 from chatwoot_integration.db import Database
-from tests.api_support import ApiClient, make_token
+from tests.api_support import ApiClient, World
 
 API_TOKEN = "cw-api-token-5f1d9c2e7a"
 WEBHOOK_SECRET = "cw-webhook-secret-8b3e1a0f44"
@@ -64,7 +68,7 @@ def test_one_integration_per_account_is_409(client: ApiClient) -> None:
     assert client.post("/integrations", json_body=new_integration()).status == 201
     again = client.post("/integrations", json_body=new_integration(name="outra"))
     assert again.status == 409
-    assert again.json()["error"]["message"] == "account 31 is already connected"
+    assert again.json()["error"]["message"] == "account 31 of https://chat.escritorio.example is already connected"
 
 
 @pytest.mark.parametrize(
@@ -100,7 +104,8 @@ def test_secrets_never_appear_in_responses_or_logs(
     bodies.append(client.patch(f"/integrations/{integration_id}", json_body={"webhook_secret": NEW_SECRET}).body)
     bodies.append(client.patch(f"/integrations/{integration_id}", json_body={"api_token": "x" * 600}).body)  # refused
     bodies.append(client.post("/integrations", json_body=new_integration()).body)  # conflict
-    bodies.append(client.get("/accounts/31/changes", query={"limit": 50}, token=make_token(accounts=[31])).body)
+    bodies.append(client.get(f"/integrations/{integration_id}/changes", query={"limit": 50}).body)
+    bodies.append(client.get("/changes", query={"limit": 50}).body)
     captured = capsys.readouterr()
     everything = b"\n".join(bodies).decode() + caplog.text + captured.out + captured.err
     for secret in (API_TOKEN, WEBHOOK_SECRET, NEW_SECRET, "x" * 600):
@@ -116,3 +121,65 @@ def test_without_a_public_base_url_webhook_urls_use_the_apis_own_domain(
     created = client.post("/integrations", json_body=new_integration(), headers=[("Host", "api.escritorio.example")])
     assert created.status == 201
     assert created.json()["webhook_url"] == f"https://api.escritorio.example/webhooks/chatwoot/{created.json()['id']}"
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """A server at the new address that records every header it receives and knows nothing."""
+
+    received: ClassVar[list[dict[str, str]]] = []
+
+    def _answer(self) -> None:
+        type(self).received.append({k.lower(): v for k, v in self.headers.items()})
+        body = b'{"error": "not found"}'
+        self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    received: ClassVar[list[dict[str, str]]] = []
+    handler = type("Recorder", (_Recorder,), {"received": received})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_repoint_without_a_new_token_is_400_and_the_stored_token_never_travels(
+    client: ApiClient, world: World, db: Database, recorder: tuple[str, list[dict[str, str]]]
+) -> None:
+    new_url, received = recorder
+    old_token = (
+        db.connection().execute("SELECT credentials FROM integracoes_chatwoot").fetchone()["credentials"]["api_token"]
+    )
+    base = f"/integrations/{world.integration_id}"
+    before = db.connection().execute("SELECT * FROM integracoes_chatwoot").fetchall()
+    for body in ({"base_url": new_url}, {"account_id": world.account_id + 1}, {"base_url": new_url, "name": "x"}):
+        refused = client.patch(base, json_body=body)
+        assert refused.status == 400, refused.body
+        assert refused.json()["error"]["details"] == [
+            {"field": "api_token", "problem": "required when base_url or account_id changes"}
+        ]
+    assert db.connection().execute("SELECT * FROM integracoes_chatwoot").fetchall() == before
+    assert client.post(f"{base}/sync").json()["status"] == "ok"  # still the original Chatwoot
+    assert received == []
+
+    moved = client.patch(base, json_body={"base_url": new_url, "api_token": "tok-for-the-new-host"})
+    assert moved.status == 200, moved.body
+    assert moved.json()["base_url"] == new_url
+    client.post(f"{base}/sync")
+    assert received, "the sync went to the new address"
+    assert all(r.get("api_access_token") == "tok-for-the-new-host" for r in received)
+    assert not any(old_token in value for r in received for value in r.values())

@@ -79,7 +79,7 @@ def test_an_unknown_integration_is_404(client: ApiClient, db: Database) -> None:
 
 
 def test_agents_may_not_run_the_sync(client: ApiClient, connected: Connected) -> None:
-    agent = make_token(sub="lawyer-1", role="agent", accounts=[connected.office.account_id])
+    agent = make_token(sub="lawyer-1", role="agent")
 
     response = client.post(f"/integrations/{connected.integration_id}/sync", token=agent)
 
