@@ -42,7 +42,7 @@ def client(base_url: str) -> Iterator[httpx.Client]:
 
 
 def bearer(**overrides: Any) -> dict[str, str]:
-    token = issue_token(SECRET, subject="lawyer-7", role="agent", accounts=[1, 2])
+    token = issue_token(SECRET, subject="lawyer-7", role="agent", tenant="firm-a")
     if overrides:
         now = int(time.time())
         claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "lawyer-7", "iat": now, "exp": now + 60, **overrides}
@@ -140,7 +140,7 @@ def test_an_authorized_route_receives_the_claims_rendered_as_strings(client: htt
     assert response.status_code == 201
     event = echoed_event(response)
     claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
-    assert (claims["sub"], claims["role"], claims["accounts"]) == ("lawyer-7", "agent", "[1 2]")
+    assert (claims["sub"], claims["role"], claims["tenant"]) == ("lawyer-7", "agent", "firm-a")
     assert claims["exp"].isdigit()
     assert event["pathParameters"] == {"item_id": "42"}
 
@@ -225,11 +225,11 @@ def test_the_access_log_holds_no_query_strings_tokens_or_bodies(
 def test_a_handler_reads_the_database_the_fixtures_installed(client: httpx.Client, db: Database) -> None:
     with db.transaction() as conn:
         conn.execute(
-            "INSERT INTO integracoes_chatwoot (name, base_url, account_id, credentials) "
-            "VALUES ('Escritório', 'http://chatwoot.test', 1, '{}'), ('Filial', 'http://chatwoot.test', 2, '{}')"
+            "INSERT INTO integracoes_chatwoot (tenant, name, base_url, account_id, credentials) VALUES"
+            " ('firm-a', 'Escritório', 'http://chatwoot.test', 1, '{}'), ('firm-a', 'Filial', 'http://chatwoot.test', 2, '{}')"
         )
 
     response = client.get("/integrations/count", headers=bearer())
 
     assert response.status_code == 200
-    assert response.json() == {"integrations": 2, "sub": "lawyer-7", "accounts": "[1 2]"}
+    assert response.json() == {"integrations": 2, "sub": "lawyer-7", "tenant": "firm-a"}

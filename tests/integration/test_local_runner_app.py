@@ -70,7 +70,7 @@ def test_the_chatwoot_account_from_the_environment_is_connected_with_its_webhook
 
 def test_a_token_from_make_token_opens_the_protected_api(runner: tuple[LocalRunner, io.StringIO]) -> None:
     local, _ = runner
-    token = issue_token(DEFAULT_JWT_SECRET, subject="local-admin", role="admin", accounts=[5])
+    token = issue_token(DEFAULT_JWT_SECRET, subject="local-admin", role="admin", tenant="local")
 
     without = httpx.get(f"{local.url}/integrations", timeout=30)
     with_token = httpx.get(f"{local.url}/integrations", headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -83,3 +83,5 @@ def test_a_token_from_make_token_opens_the_protected_api(runner: tuple[LocalRunn
         (5, f"{local.url}/webhooks/chatwoot/{listed[0]['id']}")
     ]
     assert "local-api-token" not in with_token.text
+    other_tenant = issue_token(DEFAULT_JWT_SECRET, subject="admin-b", role="admin", tenant="firm-b")
+    assert httpx.get(f"{local.url}/integrations", headers={"Authorization": f"Bearer {other_tenant}"}).json() == []

@@ -29,6 +29,7 @@ PRIVATE_API_ROUTES = {
     ("GET", "/integrations/{integration_id}/agents/{agent_id}"),
     ("PATCH", "/integrations/{integration_id}/agents/{agent_id}"),
     ("GET", "/integrations/{integration_id}/changes"),
+    ("GET", "/changes"),
     ("GET", "/integrations"),
     ("POST", "/integrations"),
     ("GET", "/integrations/{integration_id}"),

@@ -32,7 +32,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "aud": AUDIENCE,
         "sub": "u1",
         "role": "agent",
-        "accounts": [1, 2],
+        "tenant": "local",
         "iat": now,
         "exp": now + 3600,
     }
@@ -55,16 +55,16 @@ def verify(authorization: str | None) -> dict[str, Any]:
 
 
 def test_a_token_issued_locally_is_accepted_with_its_claims() -> None:
-    token = issue_token(SECRET, subject="lawyer-7", role="agent", accounts=[3, 4], ttl_seconds=60)
+    token = issue_token(SECRET, subject="lawyer-7", role="agent", tenant="firm-b", ttl_seconds=60)
 
     verified = verify(f"Bearer {token}")
 
-    assert {key: verified[key] for key in ("iss", "aud", "sub", "role", "accounts")} == {
+    assert {key: verified[key] for key in ("iss", "aud", "sub", "role", "tenant")} == {
         "iss": "local",
         "aud": "chatwoot-integration",
         "sub": "lawyer-7",
         "role": "agent",
-        "accounts": [3, 4],
+        "tenant": "firm-b",
     }
     assert verified["exp"] - verified["iat"] == 60
 

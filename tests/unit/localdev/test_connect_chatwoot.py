@@ -59,6 +59,7 @@ def test_the_integration_is_ensured_and_its_webhook_url_printed(monkeypatch: pyt
     assert calls == [
         {
             "service": SERVICE,
+            "tenant": "local",
             "base_url": "http://127.0.0.1:3100",
             "account_id": 4,
             "api_token": "api-token-value",
@@ -66,7 +67,7 @@ def test_the_integration_is_ensured_and_its_webhook_url_printed(monkeypatch: pyt
         }
     ]
     printed = out.getvalue()
-    assert "integration 12" in printed
+    assert "integration 12 of tenant local" in printed
     assert "http://127.0.0.1:3000/webhooks/chatwoot/12" in printed
     assert "api-token-value" not in printed
     assert "webhook-secret-value" not in printed

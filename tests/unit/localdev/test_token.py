@@ -1,4 +1,4 @@
-"""``make token``: flags, then SUB/ROLE/ACCOUNTS from the environment, then LOCAL_ACCOUNTS and defaults."""
+"""``make token``: flags, then SUB/ROLE/TENANT from the environment, then LOCAL_TENANT and defaults."""
 
 from __future__ import annotations
 
@@ -16,40 +16,41 @@ def printed_claims(capsys: pytest.CaptureFixture[str], secret: str = DEFAULT_JWT
     return JwtVerifier(secret).verify(f"Bearer {token}")
 
 
-def test_defaults_are_a_local_admin_of_account_1(capsys: pytest.CaptureFixture[str]) -> None:
+def test_defaults_are_a_local_admin_of_tenant_local(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([], environ={}) == 0
 
     claims = printed_claims(capsys)
-    assert (claims["sub"], claims["role"], claims["accounts"]) == ("local-admin", "admin", [1])
+    assert (claims["sub"], claims["role"], claims["tenant"]) == ("local-admin", "admin", "local")
+    assert "accounts" not in claims
     assert claims["exp"] - claims["iat"] == 3600
 
 
-def test_flags_set_subject_role_accounts_and_lifetime(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["--sub", "lawyer-7", "--role", "agent", "--accounts", "2,5", "--ttl", "60"], environ={})
+def test_flags_set_subject_role_tenant_and_lifetime(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["--sub", "lawyer-7", "--role", "agent", "--tenant", "firm-b", "--ttl", "60"], environ={})
 
     claims = printed_claims(capsys)
-    assert (claims["sub"], claims["role"], claims["accounts"]) == ("lawyer-7", "agent", [2, 5])
+    assert (claims["sub"], claims["role"], claims["tenant"]) == ("lawyer-7", "agent", "firm-b")
     assert claims["exp"] - claims["iat"] == 60
 
 
 def test_the_makefile_variables_are_read_from_the_environment(capsys: pytest.CaptureFixture[str]) -> None:
-    main([], environ={"SUB": "env-user", "ROLE": "agent", "ACCOUNTS": "3,4", "LOCAL_ACCOUNTS": "9"})
+    main([], environ={"SUB": "env-user", "ROLE": "agent", "TENANT": "firm-c", "LOCAL_TENANT": "ignored"})
 
     claims = printed_claims(capsys)
-    assert (claims["sub"], claims["role"], claims["accounts"]) == ("env-user", "agent", [3, 4])
+    assert (claims["sub"], claims["role"], claims["tenant"]) == ("env-user", "agent", "firm-c")
 
 
-def test_local_accounts_is_the_fallback_for_accounts(capsys: pytest.CaptureFixture[str]) -> None:
-    main([], environ={"LOCAL_ACCOUNTS": "7,8"})
+def test_local_tenant_is_the_fallback_for_tenant(capsys: pytest.CaptureFixture[str]) -> None:
+    main([], environ={"LOCAL_TENANT": "3f2a9c1e-0b7d-4e8a-9f61-2d5c8b7a4e10"})
 
-    assert printed_claims(capsys)["accounts"] == [7, 8]
+    assert printed_claims(capsys)["tenant"] == "3f2a9c1e-0b7d-4e8a-9f61-2d5c8b7a4e10"
 
 
 def test_flags_win_over_the_environment(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["--role", "admin", "--accounts", "1"], environ={"ROLE": "agent", "ACCOUNTS": "3"})
+    main(["--role", "admin", "--tenant", "local"], environ={"ROLE": "agent", "TENANT": "firm-b"})
 
     claims = printed_claims(capsys)
-    assert (claims["role"], claims["accounts"]) == ("admin", [1])
+    assert (claims["role"], claims["tenant"]) == ("admin", "local")
 
 
 def test_the_token_is_signed_with_local_jwt_secret_when_set(capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,8 +65,8 @@ def test_the_token_is_signed_with_local_jwt_secret_when_set(capsys: pytest.Captu
     [
         (["--role", "owner"], {}),
         ([], {"ROLE": "owner"}),
-        (["--accounts", "one"], {}),
-        ([], {"ACCOUNTS": "0"}),
+        (["--tenant", "firm a"], {}),
+        ([], {"TENANT": "x" * 65}),
         (["--ttl", "0"], {}),
     ],
 )
