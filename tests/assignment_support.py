@@ -15,7 +15,7 @@ from chatwoot_integration.services.integrations import ensure_local_integration
 from chatwoot_integration.services.mirror import mirror_conversations
 from chatwoot_integration.uow import UnitOfWork
 from chatwoot_simulator import Simulator
-from tests.api_support import mirror_account
+from tests.api_support import TENANT, mirror_account
 from tests.graph import graph
 
 
@@ -32,7 +32,10 @@ class Office:
 
     def set_policy(self, **policy: Any) -> None:
         graph(self.db).integrations.update(
-            self.integration_id, IntegrationChanges(assignment_policy=AssignmentPolicyPatch(**policy)), actor="test"
+            TENANT,
+            self.integration_id,
+            IntegrationChanges(assignment_policy=AssignmentPolicyPatch(**policy)),
+            actor="test",
         )
 
     def new_conversation(
@@ -59,7 +62,7 @@ class Office:
     def mirror(self, *display_ids: int) -> None:
         states = [
             conversation_state(
-                self.account_id, RestConversation.model_validate(self.sim.rest_conversation(self.account_id, d))
+                self.integration_id, RestConversation.model_validate(self.sim.rest_conversation(self.account_id, d))
             )
             for d in display_ids
         ]
@@ -78,8 +81,9 @@ class Office:
 
     def loads(self) -> dict[int, int]:
         rows = self.db.connection().execute(
-            "SELECT agent_id, active_conversations FROM usuarios_chatwoot WHERE account_id = %s AND agent_id = ANY(%s)",
-            (self.account_id, self.agents),
+            "SELECT agent_id, active_conversations FROM usuarios_chatwoot"
+            " WHERE integration_id = %s AND agent_id = ANY(%s)",
+            (self.integration_id, self.agents),
         )
         return {r["agent_id"]: r["active_conversations"] for r in rows}
 
@@ -87,8 +91,8 @@ class Office:
         row = (
             self.db.connection()
             .execute(
-                "SELECT assignee_id FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s",
-                (self.account_id, display_id),
+                "SELECT assignee_id FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s",
+                (self.integration_id, display_id),
             )
             .fetchone()
         )
@@ -98,8 +102,8 @@ class Office:
         with self.db.transaction() as conn:
             for column, value in values.items():
                 conn.execute(
-                    f"UPDATE usuarios_chatwoot SET {column} = %s WHERE account_id = %s AND agent_id = %s",
-                    (value, self.account_id, agent_id),
+                    f"UPDATE usuarios_chatwoot SET {column} = %s WHERE integration_id = %s AND agent_id = %s",
+                    (value, self.integration_id, agent_id),
                 )
 
 
@@ -113,12 +117,13 @@ def open_office(
     components = graph(db)
     integration = ensure_local_integration(
         components.integrations,
+        tenant=TENANT,
         base_url=url,
         account_id=account.id,
         api_token=admin.access_token,
         webhook_secret="s",
     )
-    mirror_account(db, sim, account.id)
+    mirror_account(db, sim, account.id, integration.id)
     clients = components.chatwoot
     office = Office(
         sim=sim,

@@ -69,7 +69,7 @@ def expected_conversations(sim: Simulator, account_id: int) -> dict[int, Row]:
         return {
             c.display_id: _expected_conversation(store, c)
             for c in store.conversations.values()
-            if c.integration_id == account_id
+            if c.account_id == account_id
         }
 
 
@@ -266,7 +266,7 @@ def _set_differences(what: str, mirrored: set[tuple[int, int]], expected: set[tu
 
 def contact_differences(db: Database, sim: Simulator, account_id: int) -> list[str]:
     with sim.locked() as store:
-        referenced = sorted({c.contact_id for c in store.conversations.values() if c.integration_id == account_id})
+        referenced = sorted({c.contact_id for c in store.conversations.values() if c.account_id == account_id})
         expected = {
             contact_id: {
                 "name": store.contacts[contact_id].name,

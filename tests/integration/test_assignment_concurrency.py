@@ -24,7 +24,7 @@ BEGIN
     INSERT INTO capacity_watch (agent_id, load, capacity)
     SELECT NEW.assignee_id, count(*), %s
     FROM conversas_chatwoot c
-    WHERE c.account_id = NEW.account_id AND c.assignee_id = NEW.assignee_id AND c.deleted_at IS NULL
+    WHERE c.integration_id = NEW.integration_id AND c.assignee_id = NEW.assignee_id AND c.deleted_at IS NULL
       AND c.status IN ('open', 'pending');
     RETURN NULL;
 END $$;
@@ -63,7 +63,7 @@ def test_sixteen_concurrent_assigners_respect_capacity(watched: Database) -> Non
             try:
                 start.wait()
                 for cid in mine:
-                    office.service.assign_best(office.account_id, cid, trigger="created")
+                    office.service.assign_best(office.integration_id, cid, trigger="created")
             except BaseException as exc:
                 errors.append(exc)
 

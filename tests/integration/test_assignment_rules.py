@@ -53,7 +53,10 @@ def _only_third_in_inbox(office: Office) -> None:
 
 def _team_of_second(office: Office) -> None:
     with office.db.transaction() as conn:
-        conn.execute("INSERT INTO membros_equipe_chatwoot VALUES (%s, 5, %s)", (office.account_id, office.agents[1]))
+        conn.execute(
+            "INSERT INTO membros_equipe_chatwoot (integration_id, team_id, agent_id) VALUES (%s, 5, %s)",
+            (office.integration_id, office.agents[1]),
+        )
 
 
 def _first_full(office: Office) -> None:
@@ -113,7 +116,7 @@ def test_eligibility(
     if policy:
         office.set_policy(**policy)
     cid = office.new_conversation(**conversation)
-    outcome = office.service.assign_best(office.account_id, cid, trigger="created")
+    outcome = office.service.assign_best(office.integration_id, cid, trigger="created")
     want = None if expected is None else office.agents[expected]
     assert outcome.agent_id == want, outcome.reason
     assert office.assignee(cid) == want
@@ -131,10 +134,10 @@ def test_required_skills_from_labels_and_attribute() -> None:
 def test_switched_off_policy_assigns_nothing_automatically(office: Office) -> None:
     office.set_policy(enabled=False)
     cid = office.new_conversation()
-    outcome = office.service.assign_best(office.account_id, cid, trigger="created")
+    outcome = office.service.assign_best(office.integration_id, cid, trigger="created")
     assert not outcome.assigned
     assert outcome.reason == "automatic assignment is off"
-    manual = office.service.assign_best(office.account_id, cid, trigger="manual", actor="admin")
+    manual = office.service.assign_best(office.integration_id, cid, trigger="manual", actor="admin")
     assert manual.assigned
 
 
@@ -142,7 +145,7 @@ def test_balanced_fairness_over_ten_equal_agents(db: Database, chatwoot: tuple[S
     sim, url = chatwoot
     office = open_office(db, sim, url, agents=10, default_capacity=100)
     for _ in range(100):
-        office.service.assign_best(office.account_id, office.new_conversation(), trigger="created")
+        office.service.assign_best(office.integration_id, office.new_conversation(), trigger="created")
     loads = office.loads()
     assert sum(loads.values()) == 100
     assert max(loads.values()) - min(loads.values()) <= 1
@@ -158,14 +161,14 @@ def test_balanced_follows_capacity_ratios(
     for agent, capacity in zip(office.agents, (2, 4, 8), strict=True):
         office.set_local(agent, capacity=capacity)
     for _ in range(conversations):
-        office.service.assign_best(office.account_id, office.new_conversation(), trigger="created")
+        office.service.assign_best(office.integration_id, office.new_conversation(), trigger="created")
     assert [office.loads()[a] for a in office.agents] == loads
 
 
 def test_round_robin_gives_the_least_recently_assigned(office: Office) -> None:
     office.set_policy(mode="round_robin", default_capacity=100)
     picked = [
-        office.service.assign_best(office.account_id, office.new_conversation(), trigger="created").agent_id
+        office.service.assign_best(office.integration_id, office.new_conversation(), trigger="created").agent_id
         for _ in range(6)
     ]
     assert picked == office.agents + office.agents
@@ -175,7 +178,7 @@ def test_chatwoot_failure_releases_the_reservation(office: Office) -> None:
     cid = office.new_conversation()
     before = office.loads()
     office.sim.faults.fail_next(50, status=500)
-    outcome = office.service.assign_best(office.account_id, cid, trigger="created")
+    outcome = office.service.assign_best(office.integration_id, cid, trigger="created")
     assert not outcome.assigned
     assert "Chatwoot refused" in outcome.reason
     assert office.assignee(cid) is None
@@ -190,18 +193,18 @@ def test_chatwoot_failure_releases_the_reservation(office: Office) -> None:
     for agent in office.agents:
         office.set_local(agent, availability="offline")
     with pytest.raises(Conflict, match="no eligible agent"):
-        office.service.assign_best(office.account_id, cid, trigger="manual", actor="admin")
+        office.service.assign_best(office.integration_id, cid, trigger="manual", actor="admin")
 
 
 def test_the_echo_of_our_own_assignment_changes_nothing(office: Office) -> None:
     cid = office.new_conversation()
-    outcome = office.service.assign_best(office.account_id, cid, trigger="created")
+    outcome = office.service.assign_best(office.integration_id, cid, trigger="created")
     loads = office.loads()
     events_before = office.db.connection().execute("SELECT count(*) AS n FROM eventos_chatwoot").fetchone()
     echo = RestConversation.model_validate(office.sim.rest_conversation(office.account_id, cid))
     with UnitOfWork(office.db) as uow:
         outcomes = mirror_conversations(
-            uow, [conversation_state(office.account_id, echo)], actor="chatwoot", mark_synced=False
+            uow, [conversation_state(office.integration_id, echo)], actor="chatwoot", mark_synced=False
         )
     assert office.assignee(cid) == outcome.agent_id
     assert office.loads() == loads
@@ -215,9 +218,9 @@ def test_backstop_assigns_waiting_conversations_longest_waiting_first(office: Of
         office.set_local(agent, availability="offline")
     waiting = [office.new_conversation() for _ in range(3)]
     for cid in waiting:
-        assert not office.service.assign_best(office.account_id, cid, trigger="created").assigned
+        assert not office.service.assign_best(office.integration_id, cid, trigger="created").assigned
     office.set_local(office.agents[0], availability="online", capacity=2)
-    report = office.service.backstop(office.account_id)
+    report = office.service.backstop(office.integration_id)
     assert report.assigned == waiting[:2]  # oldest first, until the agent is full
     assert office.assignee(waiting[2]) is None
 
@@ -226,12 +229,12 @@ def test_an_agent_going_offline_hands_conversations_on(office: Office) -> None:
     office.set_policy(reassign_when_offline=True, mode="round_robin")
     cids = [office.new_conversation() for _ in range(3)]
     for cid in cids:
-        office.service.assign_best(office.account_id, cid, trigger="created")
+        office.service.assign_best(office.integration_id, cid, trigger="created")
     leaving = office.agents[0]
     mine = [cid for cid in cids if office.assignee(cid) == leaving]
     assert mine
     office.set_local(leaving, availability="offline")
-    report = office.service.reassign_from_offline_agent(office.account_id, leaving)
+    report = office.service.reassign_from_offline_agent(office.integration_id, leaving)
     assert sorted(report.assigned) == sorted(mine)
     for cid in mine:
         assert office.assignee(cid) not in (None, leaving)
@@ -241,11 +244,11 @@ def test_an_agent_going_offline_hands_conversations_on(office: Office) -> None:
 def test_offline_hand_over_with_nobody_left_puts_them_back_in_the_queue(office: Office) -> None:
     office.set_policy(reassign_when_offline=True)
     cid = office.new_conversation()
-    agent = office.service.assign_best(office.account_id, cid, trigger="created").agent_id
+    agent = office.service.assign_best(office.integration_id, cid, trigger="created").agent_id
     for other in office.agents:
         office.set_local(other, availability="offline")
     assert agent is not None
-    report = office.service.reassign_from_offline_agent(office.account_id, agent)
+    report = office.service.reassign_from_offline_agent(office.integration_id, agent)
     assert report.waiting == [cid]
     assert office.assignee(cid) is None
     assert office.sim.get_conversation(office.account_id, cid).assignee_id is None

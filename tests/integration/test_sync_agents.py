@@ -26,14 +26,14 @@ def test_availability_and_membership_changes_are_picked_up_with_an_agent_event_a
 
         assert (item.status, item.availability_changes, item.agents_changed) == ("ok", 1, 2)
         assert agent_differences(h) == []
-        assert _agent_events(db, h.account_id) == [
+        assert _agent_events(db, h.integration_id) == [
             (ana, "sync", {"changes": {"availability": {"from": "online", "to": "offline"}}})
         ]
         with db.transaction() as conn:
             history = conn.execute(
                 "SELECT previous, current FROM disponibilidade_historico_chatwoot"
-                " WHERE account_id = %s AND agent_id = %s ORDER BY id",
-                (h.account_id, ana),
+                " WHERE integration_id = %s AND agent_id = %s ORDER BY id",
+                (h.integration_id, ana),
             ).fetchall()
         assert history == [{"previous": None, "current": "online"}, {"previous": "online", "current": "offline"}]
 
@@ -86,19 +86,19 @@ def test_without_an_assignment_policy_the_sync_assigns_nothing(db: Database) -> 
 def _assignee(db: Database, h: Harness, display_id: int) -> int | None:
     with db.transaction() as conn:
         row = conn.execute(
-            "SELECT assignee_id FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s",
-            (h.account_id, display_id),
+            "SELECT assignee_id FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s",
+            (h.integration_id, display_id),
         ).fetchone()
     assert row is not None
     assignee: int | None = row["assignee_id"]
     return assignee
 
 
-def _agent_events(db: Database, account_id: int) -> list[tuple[int, str, dict[str, Any]]]:
+def _agent_events(db: Database, integration_id: int) -> list[tuple[int, str, dict[str, Any]]]:
     with db.transaction() as conn:
         rows = conn.execute(
-            "SELECT agent_id, actor, data FROM eventos_chatwoot WHERE account_id = %s AND type = 'agent.updated'"
+            "SELECT agent_id, actor, data FROM eventos_chatwoot WHERE integration_id = %s AND type = 'agent.updated'"
             " ORDER BY id",
-            (account_id,),
+            (integration_id,),
         ).fetchall()
     return [(r["agent_id"], r["actor"], r["data"]) for r in rows]

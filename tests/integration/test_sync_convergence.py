@@ -89,8 +89,8 @@ def test_an_incremental_sync_reads_only_the_window_since_the_cursor_and_moves_th
         assert first_cursor is not None and cursor is not None and cursor > first_cursor
         with db.transaction() as conn:
             row = conn.execute(
-                "SELECT status, sync_status FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s",
-                (aid, newcomer),
+                "SELECT status, sync_status FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s",
+                (h.integration_id, newcomer),
             ).fetchone()
         assert row == {"status": "open", "sync_status": "synced"}
 
@@ -108,14 +108,14 @@ def test_the_first_run_without_a_cursor_is_a_full_pass_even_when_incremental_is_
 def test_a_full_pass_over_an_unchanged_account_rewrites_nothing_and_deletes_nothing(db: Database) -> None:
     with harness(db, conversations=60) as h:
         h.service.run(SyncRequest(mode="full"))
-        before = _row_versions(db, h.account_id)
+        before = _row_versions(db, h.integration_id)
 
         item = h.service.run(SyncRequest(mode="full")).integrations[0]
 
         assert (item.status, item.pass_completed, item.conversations_seen) == ("ok", True, 60)
         assert (item.conversations_written, item.upsert_round_trips, item.contacts_written) == (0, 0, 0)
         assert (item.messages_inserted, item.conversations_deleted) == (0, 0)
-        assert _row_versions(db, h.account_id) == before
+        assert _row_versions(db, h.integration_id) == before
         assert converged(h) == []
 
 
@@ -141,11 +141,11 @@ def test_a_change_chatwoot_makes_without_moving_updated_at_is_repaired_by_the_fu
         assert converged(h) == []
 
 
-def _row_versions(db: Database, account_id: int) -> dict[int, object]:
+def _row_versions(db: Database, integration_id: int) -> dict[int, object]:
     with db.transaction() as conn:
         rows = conn.execute(
-            "SELECT conversation_id, updated_at, synced_at FROM conversas_chatwoot WHERE account_id = %s",
-            (account_id,),
+            "SELECT conversation_id, updated_at, synced_at FROM conversas_chatwoot WHERE integration_id = %s",
+            (integration_id,),
         ).fetchall()
     return {r["conversation_id"]: (r["updated_at"], r["synced_at"]) for r in rows}
 

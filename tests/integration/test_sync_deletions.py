@@ -31,10 +31,10 @@ def test_conversations_deleted_in_chatwoot_are_soft_deleted_by_the_full_pass_wit
 
         assert (item.status, item.conversations_deleted) == ("ok", 3)
         assert converged(h) == []
-        rows = _rows(db, h.account_id, gone)
+        rows = _rows(db, h.integration_id, gone)
         assert [(r["conversation_id"], r["deleted_by"]) for r in rows] == [(5, "sync"), (26, "sync"), (51, "sync")]
         assert all(r["deleted_at"] is not None for r in rows)
-        assert _events(db, h.account_id, "conversation.deleted") == [
+        assert _events(db, h.integration_id, "conversation.deleted") == [
             (5, "sync", {"reason": "not found in Chatwoot"}),
             (26, "sync", {"reason": "not found in Chatwoot"}),
             (51, "sync", {"reason": "not found in Chatwoot"}),
@@ -51,7 +51,7 @@ def test_an_incremental_sync_never_deletes(db: Database) -> None:
         item = h.service.run(SyncRequest(mode="incremental")).integrations[0]
 
         assert (item.status, item.conversations_deleted) == ("ok", 0)
-        assert _rows(db, h.account_id, [7])[0]["deleted_at"] is None
+        assert _rows(db, h.integration_id, [7])[0]["deleted_at"] is None
 
 
 def test_a_conversation_that_comes_back_in_chatwoot_is_restored_by_the_next_pass(db: Database) -> None:
@@ -60,14 +60,14 @@ def test_a_conversation_that_comes_back_in_chatwoot_is_restored_by_the_next_pass
         with _hidden(h, 12):
             hidden_run = h.service.run(SyncRequest(mode="full")).integrations[0]
             assert hidden_run.conversations_deleted == 1
-            assert _rows(db, h.account_id, [12])[0]["deleted_by"] == "sync"
+            assert _rows(db, h.integration_id, [12])[0]["deleted_by"] == "sync"
 
         item = h.service.run(SyncRequest(mode="full")).integrations[0]
 
         assert (item.status, item.conversations_restored, item.conversations_deleted) == ("ok", 1, 0)
-        row = _rows(db, h.account_id, [12])[0]
+        row = _rows(db, h.integration_id, [12])[0]
         assert (row["deleted_at"], row["deleted_by"], row["sync_status"]) == (None, None, "synced")
-        assert [e[0] for e in _events(db, h.account_id, "conversation.restored")] == [12]
+        assert [e[0] for e in _events(db, h.integration_id, "conversation.restored")] == [12]
         assert converged(h) == []
 
 
@@ -81,7 +81,7 @@ def test_a_conversation_a_webhook_writes_while_the_pass_runs_is_not_taken_for_de
         if request.url.params.get("page") == "2" and not written["done"]:
             h = holder["h"]
             with UnitOfWork(db) as uow:
-                mirror_conversations(uow, [conversation(h.account_id, 9001)], actor="chatwoot", mark_synced=False)
+                mirror_conversations(uow, [conversation(h.integration_id, 9001)], actor="chatwoot", mark_synced=False)
             written["done"] = True
         return send()
 
@@ -91,7 +91,7 @@ def test_a_conversation_a_webhook_writes_while_the_pass_runs_is_not_taken_for_de
         item = h.service.run(SyncRequest(mode="full")).integrations[0]
 
         assert (item.status, item.conversations_deleted) == ("ok", 0)
-        row = _rows(db, h.account_id, [9001])[0]
+        row = _rows(db, h.integration_id, [9001])[0]
         assert (row["deleted_at"], row["sync_status"]) == (None, "pending")
 
 
@@ -99,14 +99,14 @@ def test_a_conversation_the_platform_removed_stays_removed_and_gets_no_messages(
     with harness(db, conversations=20) as h:
         h.service.run(SyncRequest(mode="full"))
         with db.transaction() as conn:
-            ConversationRepository(conn).soft_delete(h.account_id, 4, by="api")
-        before = _rows(db, h.account_id, [4])[0]
+            ConversationRepository(conn).soft_delete(h.integration_id, 4, by="api")
+        before = _rows(db, h.integration_id, [4])[0]
         h.sim.add_message(h.account_id, 4, "Ainda estou aguardando.")
         h.sim.set_priority(h.account_id, 4, "urgent")
 
         item = h.service.run(SyncRequest(mode="full")).integrations[0]
 
-        after = _rows(db, h.account_id, [4])[0]
+        after = _rows(db, h.integration_id, [4])[0]
         assert (item.status, item.conversations_restored) == ("ok", 0)
         assert after["deleted_by"] == "api"
         assert {k: after[k] for k in ("priority", "messages_count", "chatwoot_updated_at", "updated_at")} == {
@@ -128,19 +128,20 @@ def _hidden(h: Harness, display_id: int) -> Iterator[None]:
             store.display_index[(h.account_id, display_id)] = pk
 
 
-def _rows(db: Database, account_id: int, ids: list[int]) -> list[dict[str, Any]]:
+def _rows(db: Database, integration_id: int, ids: list[int]) -> list[dict[str, Any]]:
     with db.transaction() as conn:
         return conn.execute(
-            "SELECT * FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = ANY(%s)"
+            "SELECT * FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = ANY(%s)"
             " ORDER BY conversation_id",
-            (account_id, ids),
+            (integration_id, ids),
         ).fetchall()
 
 
-def _events(db: Database, account_id: int, kind: str) -> list[tuple[int, str, dict[str, Any]]]:
+def _events(db: Database, integration_id: int, kind: str) -> list[tuple[int, str, dict[str, Any]]]:
     with db.transaction() as conn:
         rows = conn.execute(
-            "SELECT conversation_id, actor, data FROM eventos_chatwoot WHERE account_id = %s AND type = %s ORDER BY id",
-            (account_id, kind),
+            "SELECT conversation_id, actor, data FROM eventos_chatwoot"
+            " WHERE integration_id = %s AND type = %s ORDER BY id",
+            (integration_id, kind),
         ).fetchall()
     return [(r["conversation_id"], r["actor"], r["data"]) for r in rows]

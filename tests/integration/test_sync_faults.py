@@ -12,6 +12,7 @@ from chatwoot_integration.chatwoot.retry import RetryPolicy
 from chatwoot_integration.db import Database
 from chatwoot_integration.models.integration import IntegrationChanges
 from chatwoot_integration.sync.models import SyncRequest
+from tests.api_support import TENANT
 from tests.graph import graph
 from tests.unit.sync.support import Harness, converged, harness
 
@@ -60,7 +61,7 @@ def test_a_persistent_failure_leaves_error_and_whole_pages_then_the_next_run_res
         failed = h.service.run(SyncRequest(mode="full")).integrations[0]
 
         integration = h.integration()
-        mirrored = _mirrored_ids(db, h.account_id)
+        mirrored = _mirrored_ids(db, h.integration_id)
         assert (failed.status, failed.pass_completed) == ("error", False)
         assert failed.reason is not None and "503" in failed.reason
         assert (integration.sync_status, integration.sync_error) == ("error", failed.reason)
@@ -104,7 +105,7 @@ def test_a_revoked_token_parks_the_integration_in_auth_error_until_its_token_cha
 
         new_token = h.sim.create_agent(h.account_id, "Nova Administradora", role="administrator").access_token
         graph(db).integrations.update(
-            h.integration_id, IntegrationChanges(api_token=SecretStr(new_token)), actor="admin-1"
+            TENANT, h.integration_id, IntegrationChanges(api_token=SecretStr(new_token)), actor="admin-1"
         )
         assert h.integration().sync_status == "never"
 
@@ -120,7 +121,9 @@ def _counts(h: Harness) -> dict[tuple[str, int], int]:
     return h.sim.requests.by_status()
 
 
-def _mirrored_ids(db: Database, account_id: int) -> set[int]:
+def _mirrored_ids(db: Database, integration_id: int) -> set[int]:
     with db.transaction() as conn:
-        rows = conn.execute("SELECT conversation_id FROM conversas_chatwoot WHERE account_id = %s", (account_id,))
+        rows = conn.execute(
+            "SELECT conversation_id FROM conversas_chatwoot WHERE integration_id = %s", (integration_id,)
+        )
         return {r["conversation_id"] for r in rows}

@@ -57,7 +57,7 @@ def test_make_run_without_chatwoot_fills_the_mirror_from_the_simulator_and_stops
         contact = sim.create_contact(account_id, "Joana Prado", email="joana@email.example")
         display_id = sim.create_conversation(account_id, inbox.id, contact.id, message="Preciso de ajuda").display_id
 
-        assert wait_for(lambda: _mirrored(database, account_id, display_id), WAIT)
+        assert wait_for(lambda: _mirrored(database, chatwoot.integration_id, display_id), WAIT)
         with database.transaction() as conn:
             integration = conn.execute(
                 "SELECT name, sync_status, base_url FROM integracoes_chatwoot WHERE id = %s",
@@ -111,10 +111,10 @@ def test_chatwoot_simulator_0_starts_no_simulator(runner_database: str, tmp_path
         runner.stop()
 
 
-def _mirrored(database: Database, account_id: int, display_id: int) -> bool:
+def _mirrored(database: Database, integration_id: int, display_id: int) -> bool:
     with database.transaction() as conn:
         row = conn.execute(
-            "SELECT messages_count FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s",
-            (account_id, display_id),
+            "SELECT messages_count FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s",
+            (integration_id, display_id),
         ).fetchone()
     return row is not None and row["messages_count"] == 1

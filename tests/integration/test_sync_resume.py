@@ -140,7 +140,7 @@ def test_a_run_that_outlived_its_lease_stops_writing_once_another_run_took_it(db
         assert item.reason is not None and "lease" in item.reason
         with db.transaction() as conn:
             count = conn.execute(
-                "SELECT count(*) AS n FROM conversas_chatwoot WHERE account_id = %s", (h.account_id,)
+                "SELECT count(*) AS n FROM conversas_chatwoot WHERE integration_id = %s", (h.integration_id,)
             ).fetchone()
             owner = conn.execute(
                 "SELECT sync_lease_owner FROM integracoes_chatwoot WHERE id = %s", (h.integration_id,)

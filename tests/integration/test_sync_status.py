@@ -22,15 +22,15 @@ def test_rows_written_by_webhooks_are_pending_until_the_sync_confirms_them(db: D
     with harness(db, conversations=10) as h:
         # What the conversation_created webhook carried: Chatwoot's current state of conversation 3.
         delivered = conversation_state(
-            h.account_id, RestConversation.model_validate(h.sim.rest_conversation(h.account_id, 3))
+            h.integration_id, RestConversation.model_validate(h.sim.rest_conversation(h.account_id, 3))
         )
         with UnitOfWork(db) as uow:
             mirror_conversations(uow, [delivered], actor="chatwoot", mark_synced=False)
-        assert _status(db, h.account_id, 3) == ("pending", None, None)
+        assert _status(db, h.integration_id, 3) == ("pending", None, None)
 
         h.service.run(SyncRequest(mode="full"))
 
-        status, error, synced_at = _status(db, h.account_id, 3)
+        status, error, synced_at = _status(db, h.integration_id, 3)
         assert (status, error) == ("synced", None) and synced_at is not None
 
 
@@ -55,18 +55,18 @@ def test_a_conversation_that_cannot_be_mapped_goes_to_error_with_its_reason_and_
 
         failed = h.service.run(SyncRequest(mode="full")).integrations[0]
 
-        status, error, _ = _status(db, h.account_id, 4)
+        status, error, _ = _status(db, h.integration_id, 4)
         assert (failed.status, failed.conversations_failed) == ("ok", 1)
         assert status == "error"
         assert error == "cannot map Chatwoot's conversation: conversation 4 lacks created_at or updated_at"
-        assert _statuses(db, h.account_id) == {"synced": 9, "error": 1}
-        assert _sync_status_events(db, h.account_id) == []
+        assert _statuses(db, h.integration_id) == {"synced": 9, "error": 1}
+        assert _sync_status_events(db, h.integration_id) == []
 
         broken["id"] = None
         fixed = h.service.run(SyncRequest(mode="full")).integrations[0]
 
         assert (fixed.status, fixed.conversations_failed) == ("ok", 0)
-        assert _status(db, h.account_id, 4)[:2] == ("synced", None)
+        assert _status(db, h.integration_id, 4)[:2] == ("synced", None)
         assert converged(h) == []
 
 
@@ -83,34 +83,34 @@ def test_a_new_conversation_that_cannot_be_mapped_is_reported_and_not_stored(db:
         item = h.service.run(SyncRequest(mode="full")).integrations[0]
 
         assert (item.status, item.conversations_failed, item.conversations_created) == ("ok", 1, 2)
-        assert sum(_statuses(db, h.account_id).values()) == 2
+        assert sum(_statuses(db, h.integration_id).values()) == 2
 
 
-def _status(db: Database, account_id: int, conversation_id: int) -> tuple[Any, Any, Any]:
+def _status(db: Database, integration_id: int, conversation_id: int) -> tuple[Any, Any, Any]:
     with db.transaction() as conn:
         row = conn.execute(
             "SELECT sync_status, sync_error, synced_at FROM conversas_chatwoot"
-            " WHERE account_id = %s AND conversation_id = %s",
-            (account_id, conversation_id),
+            " WHERE integration_id = %s AND conversation_id = %s",
+            (integration_id, conversation_id),
         ).fetchone()
     assert row is not None
     return row["sync_status"], row["sync_error"], row["synced_at"]
 
 
-def _statuses(db: Database, account_id: int) -> dict[str, int]:
+def _statuses(db: Database, integration_id: int) -> dict[str, int]:
     with db.transaction() as conn:
         rows = conn.execute(
-            "SELECT sync_status, count(*) AS n FROM conversas_chatwoot WHERE account_id = %s GROUP BY sync_status",
-            (account_id,),
+            "SELECT sync_status, count(*) AS n FROM conversas_chatwoot WHERE integration_id = %s GROUP BY sync_status",
+            (integration_id,),
         ).fetchall()
     return {r["sync_status"]: r["n"] for r in rows}
 
 
-def _sync_status_events(db: Database, account_id: int) -> list[str]:
+def _sync_status_events(db: Database, integration_id: int) -> list[str]:
     with db.transaction() as conn:
         rows = conn.execute(
-            "SELECT type FROM eventos_chatwoot WHERE account_id = %s AND type LIKE 'conversation.%%'"
+            "SELECT type FROM eventos_chatwoot WHERE integration_id = %s AND type LIKE 'conversation.%%'"
             " AND data ? 'changes' AND data->'changes' ? 'sync_status'",
-            (account_id,),
+            (integration_id,),
         ).fetchall()
     return [r["type"] for r in rows]

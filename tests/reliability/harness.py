@@ -49,6 +49,7 @@ from chatwoot_integration.sync.models import SyncMode, SyncReport, SyncRequest, 
 from chatwoot_integration.sync.service import SyncService
 from chatwoot_integration.uow import UnitOfWorkFactory, unit_of_work_factory
 from chatwoot_simulator import ManualClock, Simulator, SimulatorServer, WebhookDelivery, serve
+from tests.api_support import TENANT
 from tests.fake_time import FakeTime
 from tests.mirror_equality import counter_differences, mirror_differences
 from tests.unit.ingest.support import LambdaContextStub, http_event
@@ -211,6 +212,7 @@ class ConvergenceHarness:
         with self.unit_of_work() as uow:
             integration = uow.integrations.insert(
                 {
+                    "tenant": TENANT,
                     "name": f"Escritório {office.account_id}",
                     "base_url": self.server.url,
                     "account_id": office.account_id,

@@ -11,24 +11,25 @@ from .harness import ConvergenceHarness, RunConfig, convergence_harness
 
 DAMAGE = {
     "status": "UPDATE conversas_chatwoot SET status = 'snoozed', snoozed_until = now()"
-    " WHERE account_id = %(account)s AND conversation_id = %(first)s",
+    " WHERE integration_id = %(integration)s AND conversation_id = %(first)s",
     "unread": "UPDATE conversas_chatwoot SET unread_count = unread_count + 7"
-    " WHERE account_id = %(account)s AND conversation_id = %(second)s",
+    " WHERE integration_id = %(integration)s AND conversation_id = %(second)s",
     "deleted": "UPDATE conversas_chatwoot SET deleted_at = now(), deleted_by = 'sync'"
-    " WHERE account_id = %(account)s AND conversation_id = %(third)s",
-    "message": "DELETE FROM mensagens_chatwoot WHERE account_id = %(account)s AND message_id = %(message)s",
+    " WHERE integration_id = %(integration)s AND conversation_id = %(third)s",
+    "message": "DELETE FROM mensagens_chatwoot WHERE integration_id = %(integration)s AND message_id = %(message)s",
     "agent": "UPDATE usuarios_chatwoot SET availability = 'busy', name = 'Outro Nome'"
-    " WHERE account_id = %(account)s AND agent_id = %(agent)s",
+    " WHERE integration_id = %(integration)s AND agent_id = %(agent)s",
     "load": "UPDATE usuarios_chatwoot SET active_conversations = active_conversations + 3"
-    " WHERE account_id = %(account)s AND agent_id = %(agent)s",
-    "member": "DELETE FROM membros_inbox_chatwoot WHERE account_id = %(account)s AND inbox_id = %(inbox)s",
+    " WHERE integration_id = %(integration)s AND agent_id = %(agent)s",
+    "member": "DELETE FROM membros_inbox_chatwoot WHERE integration_id = %(integration)s AND inbox_id = %(inbox)s",
     "contact": "UPDATE contatos_chatwoot SET email = 'outro@email.example'"
-    " WHERE account_id = %(account)s AND contact_id = %(contact)s",
+    " WHERE integration_id = %(integration)s AND contact_id = %(contact)s",
 }
 
 
 def targets(h: ConvergenceHarness) -> dict[str, Any]:
-    """Live records of the first account to damage: three conversations, a message, an agent, an inbox, a contact."""
+    """Live records of the first account to damage: three conversations, a message, an agent, an inbox, a contact;
+    and its integration, the mirror's key."""
     account_id = h.account_ids[0]
     conversations = sorted(h.sim.list_conversations(account_id), key=lambda c: c.display_id)
     first, second, third = (c.display_id for c in conversations[:3])
@@ -37,6 +38,7 @@ def targets(h: ConvergenceHarness) -> dict[str, Any]:
     agent = next(a for a in h.sim.list_agents(account_id) if a.availability != "busy")
     return {
         "account": account_id,
+        "integration": h.connected[0].integration_id,
         "first": first,
         "second": second,
         "third": third,
@@ -71,10 +73,11 @@ def test_a_converged_mirror_shows_no_difference_and_each_damage_is_reported(
         f"{conversation} {target['second']}.unread_count",
         f"{conversation} {target['third']}.deleted: mirror True != chatwoot False",
         f"{conversation} {target['with_message']} message {target['message']}: missing from the mirror",
-        f"{conversation} {target['with_message']}: stored counts",
+        # The counters are checked over the whole mirror, which names rows by integration.
+        f"integration {target['integration']} conversation {target['with_message']}: stored counts",
         f"{agent}.availability: mirror 'busy'",
         f"{agent}.name: mirror 'Outro Nome'",
-        f"{agent}: active_conversations",
+        f"integration {target['integration']} agent {target['agent']}: active_conversations",
         f"account {target['account']} inbox member (group, agent) ({target['inbox']}, ",
         f"account {target['account']} contact {target['contact']}.email: mirror 'outro@email.example'",
     ]

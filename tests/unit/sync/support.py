@@ -28,6 +28,7 @@ from chatwoot_integration.sync.models import SyncSettings
 from chatwoot_integration.sync.service import SyncService
 from chatwoot_integration.uow import UnitOfWork, unit_of_work_factory
 from chatwoot_simulator import ManualClock, Simulator, SimulatorServer, serve
+from tests.api_support import TENANT
 from tests.fake_time import FakeTime
 from tests.mirror_equality import agent_differences as mirror_agent_differences
 from tests.mirror_equality import contact_differences, conversation_differences
@@ -263,6 +264,7 @@ def harness(
 
 def connect(db: Database, base_url: str, office: Office, *, assignment_policy: dict[str, Any] | None = None) -> int:
     values: dict[str, Any] = {
+        "tenant": TENANT,
         "name": "Silva Advocacia",
         "base_url": base_url,
         "account_id": office.account_id,
