@@ -14,11 +14,12 @@ from urllib.parse import urlencode
 from chatwoot_integration.models.conversation import ConversationFilter
 from chatwoot_integration.uow import UnitOfWork
 from localdev.apigw import LocalLambdaContext, LocalRequest, build_http_event
-from localdev.authorizer import render_claims
+from localdev.authorizer import issue_token, render_claims
 
 from .harness import BenchContext, Result, load_function, percentile
 
-ACCOUNT = 1
+INTEGRATION = 1  # the first integration of a fresh database
+TENANT = "bench"
 CONVERSATIONS = 100_000
 REQUESTS = 300
 
@@ -39,14 +40,14 @@ FILTERS: dict[str, dict[str, Any]] = {
 }
 
 _SEED = f"""
-INSERT INTO integracoes_chatwoot (name, base_url, account_id, credentials)
-VALUES ('bench', 'http://127.0.0.1:1', {ACCOUNT}, '{{"api_token": "t", "webhook_secret": "s"}}');
-INSERT INTO usuarios_chatwoot (account_id, agent_id, name, availability)
-SELECT {ACCOUNT}, g, 'Agente ' || g, 'online' FROM generate_series(1, 40) g;
-INSERT INTO conversas_chatwoot (account_id, conversation_id, inbox_id, contact_id, status, priority, assignee_id,
+INSERT INTO integracoes_chatwoot (tenant, name, base_url, account_id, credentials)
+VALUES ('{TENANT}', 'bench', 'http://127.0.0.1:1', 1, '{{"api_token": "t", "webhook_secret": "s"}}');
+INSERT INTO usuarios_chatwoot (integration_id, agent_id, name, availability)
+SELECT {INTEGRATION}, g, 'Agente ' || g, 'online' FROM generate_series(1, 40) g;
+INSERT INTO conversas_chatwoot (integration_id, conversation_id, inbox_id, contact_id, status, priority, assignee_id,
     team_id, labels, last_activity_at, chatwoot_created_at, chatwoot_updated_at, sync_status, sync_error, parte_id,
     created_at, updated_at)
-SELECT {ACCOUNT}, g, 1 + g % 8, 1 + g % 5000,
+SELECT {INTEGRATION}, g, 1 + g % 8, 1 + g % 5000,
        (ARRAY['open','resolved','pending','snoozed'])[1 + g % 4],
        (ARRAY[NULL,'low','medium','high','urgent'])[1 + g % 5],
        CASE WHEN g % 3 = 0 THEN NULL ELSE 1 + g % 40 END,
@@ -66,8 +67,12 @@ ANALYZE;
 
 
 def _event(path: str, route_key: str, params: dict[str, str], query: dict[str, Any]) -> dict[str, Any]:
-    claims = render_claims({"sub": "bench", "role": "admin", "accounts": [ACCOUNT]})
-    request = LocalRequest(method="GET", raw_path=path, raw_query=urlencode(query))
+    identity = {"sub": "bench", "role": "admin", "tenant": TENANT}
+    claims = render_claims(identity)
+    token = issue_token("bench-secret-not-verified-by-the-function", subject="bench", role="admin", tenant=TENANT)
+    request = LocalRequest(
+        method="GET", raw_path=path, raw_query=urlencode(query), headers=[("Authorization", f"Bearer {token}")]
+    )
     return build_http_event(request, route_key=route_key, path_parameters=params, claims=claims)
 
 
@@ -90,9 +95,9 @@ def run(ctx: BenchContext) -> list[Result]:
         handler = api.lambda_handler
 
         pk_event = _event(
-            f"/accounts/{ACCOUNT}/conversations/54321",
-            "GET /accounts/{account_id}/conversations/{conversation_id}",
-            {"account_id": str(ACCOUNT), "conversation_id": "54321"},
+            f"/integrations/{INTEGRATION}/conversations/54321",
+            "GET /integrations/{integration_id}/conversations/{conversation_id}",
+            {"integration_id": str(INTEGRATION), "conversation_id": "54321"},
             {},
         )
         _measure(handler, pk_event, 30)  # warm-up
@@ -107,7 +112,7 @@ def run(ctx: BenchContext) -> list[Result]:
                 if "unassigned" in filters:
                     filters["unassigned"] = True
                 plan = repo.explain_list(
-                    ACCOUNT, ConversationFilter(**filters), sort=query.get("sort", "last_activity_at")
+                    INTEGRATION, ConversationFilter(**filters), sort=query.get("sort", "last_activity_at")
                 )
                 uses_index = "Seq Scan on conversas_chatwoot" not in plan
                 results.append(
@@ -117,9 +122,9 @@ def run(ctx: BenchContext) -> list[Result]:
         worst = 0.0
         for name, query in FILTERS.items():
             event = _event(
-                f"/accounts/{ACCOUNT}/conversations",
-                "GET /accounts/{account_id}/conversations",
-                {"account_id": str(ACCOUNT)},
+                f"/integrations/{INTEGRATION}/conversations",
+                "GET /integrations/{integration_id}/conversations",
+                {"integration_id": str(INTEGRATION)},
                 {**query, "limit": 25},
             )
             _measure(handler, event, 20)

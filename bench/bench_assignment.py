@@ -42,15 +42,15 @@ def _in_parallel(jobs: list[Callable[[], None]]) -> float:
     return time.perf_counter() - started
 
 
-def _update_rate(database: Database, account_id: int, agents: list[int]) -> float:
+def _update_rate(database: Database, integration_id: int, agents: list[int]) -> float:
     def job(agent_id: int) -> Callable[[], None]:
         def run() -> None:
             for _ in range(UPDATES_PER_WORKER):
                 with database.transaction() as conn:
                     conn.execute(
                         "UPDATE usuarios_chatwoot SET last_assigned_at = clock_timestamp()"
-                        " WHERE account_id = %s AND agent_id = %s",
-                        (account_id, agent_id),
+                        " WHERE integration_id = %s AND agent_id = %s",
+                        (integration_id, agent_id),
                     )
 
         return run
@@ -65,12 +65,12 @@ def run(ctx: BenchContext) -> list[Result]:
         with serve(simulator=sim) as server:
             office = open_office(database, sim, server.url, agents=AGENTS, default_capacity=CONVERSATIONS)
             ids = office.waiting_conversations(CONVERSATIONS)
-            limit = _update_rate(database, office.account_id, office.agents)
+            limit = _update_rate(database, office.integration_id, office.agents)
 
             def assign(mine: list[int]) -> Callable[[], None]:
                 def run_worker() -> None:
                     for cid in mine:
-                        outcome = office.service.assign_best(office.account_id, cid, trigger="created")
+                        outcome = office.service.assign_best(office.integration_id, cid, trigger="created")
                         assert outcome.assigned, outcome.reason
 
                 return run_worker

@@ -75,9 +75,9 @@ def run(ctx: BenchContext) -> list[Result]:
     with ctx.fresh_database("bench_ingest") as database, quiet():
         integration_id = create_integration(database, name="Bench", account_id=ACCOUNT_ID, webhook_secret=SECRET)
         ingest = _ingest(database, webhook, processor, integration_id, bodies)
-        batched = _batched_upserts(database, len(bodies))
+        batched = _batched_upserts(database, integration_id, len(bodies))
         same_rows = _same_rows(database, integration_id, bodies)
-        limit = _single_row_upserts(database, len(bodies))
+        limit = _single_row_upserts(database, integration_id, len(bodies))
         webhook_alone = _webhook_alone(database, webhook, integration_id, bodies[:WEBHOOK_ONLY_REQUESTS])
         outcomes = delivery_outcomes(database, integration_id)
     if sum(outcomes.values()) < len(bodies) or outcomes.get("failed") or outcomes.get("rejected"):
@@ -151,23 +151,23 @@ def _ingest(
 
 
 _LIMIT_UPSERT = """
-INSERT INTO conversas_chatwoot AS c (account_id, conversation_id, inbox_id, contact_id, status, assignee_id, labels,
+INSERT INTO conversas_chatwoot AS c (integration_id, conversation_id, inbox_id, contact_id, status, assignee_id, labels,
     unread_count, last_activity_at, waiting_since, chatwoot_created_at, chatwoot_updated_at)
-VALUES (%(account_id)s, %(conversation_id)s, 7, %(contact_id)s, %(status)s, NULL, %(labels)s, 1,
+VALUES (%(integration_id)s, %(conversation_id)s, 7, %(contact_id)s, %(status)s, NULL, %(labels)s, 1,
     %(at)s, %(at)s, %(created)s, %(at)s)
-ON CONFLICT (account_id, conversation_id) DO UPDATE SET
+ON CONFLICT (integration_id, conversation_id) DO UPDATE SET
     status = EXCLUDED.status, labels = EXCLUDED.labels, unread_count = EXCLUDED.unread_count,
     last_activity_at = EXCLUDED.last_activity_at, waiting_since = EXCLUDED.waiting_since,
     chatwoot_updated_at = EXCLUDED.chatwoot_updated_at
 """
 
 
-def _limit_rows(count: int, first_conversation: int) -> list[dict[str, Any]]:
+def _limit_rows(integration_id: int, count: int, first_conversation: int) -> list[dict[str, Any]]:
     """``count`` conversation rows, one per event, over ``CONVERSATIONS`` conversations (new ones, then updates)."""
     statuses = ("open", "pending", "resolved")
     return [
         {
-            "account_id": ACCOUNT_ID,
+            "integration_id": integration_id,
             "conversation_id": first_conversation + n % CONVERSATIONS,
             "contact_id": 800_000 + n % CONVERSATIONS,
             "status": statuses[n % 3],
@@ -179,9 +179,9 @@ def _limit_rows(count: int, first_conversation: int) -> list[dict[str, Any]]:
     ]
 
 
-def _batched_upserts(database: Database, count: int) -> float:
+def _batched_upserts(database: Database, integration_id: int, count: int) -> float:
     """Seconds for ``count`` upserts, ``BATCH_SIZE`` per transaction, each batch one pipelined ``executemany``."""
-    rows = _limit_rows(count, 600_000)
+    rows = _limit_rows(integration_id, count, 600_000)
     conn = database.connection()
     started = time.perf_counter()
     for start in range(0, count, BATCH_SIZE):
@@ -197,15 +197,15 @@ INSERT INTO entregas_webhook_chatwoot (integration_id, delivery_id, event, statu
 VALUES (%(integration_id)s, %(delivery_id)s, %(event)s, 'applied', %(account_id)s, %(conversation_id)s, %(at)s)
 """
 _SAME_ROWS_MESSAGE = """
-INSERT INTO mensagens_chatwoot (account_id, message_id, conversation_id, message_type, private, content_type, content,
+INSERT INTO mensagens_chatwoot (integration_id, message_id, conversation_id, message_type, private, content_type, content,
     sender_type, sender_id, deleted, chatwoot_created_at)
-VALUES (%(account_id)s, %(message_id)s, %(conversation_id)s, %(message_type)s, %(private)s, 'text', %(content)s,
+VALUES (%(integration_id)s, %(message_id)s, %(conversation_id)s, %(message_type)s, %(private)s, 'text', %(content)s,
     'contact', 1, false, %(at)s)
-ON CONFLICT (account_id, message_id) DO NOTHING
+ON CONFLICT (integration_id, message_id) DO NOTHING
 """
 _SAME_ROWS_EVENT = """
-INSERT INTO eventos_chatwoot (account_id, type, actor, conversation_id, data)
-VALUES (%(account_id)s, %(type)s, 'chatwoot', %(conversation_id)s, %(data)s)
+INSERT INTO eventos_chatwoot (integration_id, type, actor, conversation_id, data)
+VALUES (%(integration_id)s, %(type)s, 'chatwoot', %(conversation_id)s, %(data)s)
 """
 _SAME_ROWS_OFFSET = 900_000  # conversation and message ids of the limit, apart from the ingest's own
 
@@ -256,7 +256,7 @@ def _rows_of(integration_id: int, bodies: list[bytes], first: int) -> tuple[list
             continue
         conversations.append(
             {
-                "account_id": ACCOUNT_ID,
+                "integration_id": integration_id,
                 "conversation_id": conversation_id,
                 "contact_id": 800_000,
                 "status": conversation.get("status") if conversation.get("status") in statuses else "open",
@@ -268,7 +268,7 @@ def _rows_of(integration_id: int, bodies: list[bytes], first: int) -> tuple[list
         if name == "message_created":
             messages.append(
                 {
-                    "account_id": ACCOUNT_ID,
+                    "integration_id": integration_id,
                     "message_id": body["id"] + _SAME_ROWS_OFFSET,
                     "conversation_id": conversation_id,
                     "message_type": body.get("message_type")
@@ -281,7 +281,7 @@ def _rows_of(integration_id: int, bodies: list[bytes], first: int) -> tuple[list
             )
         events.append(
             {
-                "account_id": ACCOUNT_ID,
+                "integration_id": integration_id,
                 "type": "message.created" if name.startswith("message_") else "conversation.updated",
                 "conversation_id": conversation_id,
                 "data": json.dumps({"event": name}),
@@ -290,9 +290,9 @@ def _rows_of(integration_id: int, bodies: list[bytes], first: int) -> tuple[list
     return ledger, conversations, messages, events
 
 
-def _single_row_upserts(database: Database, count: int) -> float:
+def _single_row_upserts(database: Database, integration_id: int, count: int) -> float:
     """Seconds for ``count`` single-row upserts, each its own transaction (new conversations and updates)."""
-    rows = _limit_rows(count, 500_000)
+    rows = _limit_rows(integration_id, count, 500_000)
     conn = database.connection()
     started = time.perf_counter()
     for row in rows:

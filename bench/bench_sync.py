@@ -145,6 +145,7 @@ def _connect(database: Database, url: str, account_id: int, token: str) -> int:
     with UnitOfWork(database) as uow:
         return uow.integrations.insert(
             {
+                "tenant": "bench",
                 "name": "Bench",
                 "base_url": url,
                 "account_id": account_id,

@@ -148,6 +148,7 @@ def create_integration(database: Database, *, name: str, account_id: int, webhoo
     with UnitOfWork(database) as uow:
         integration = uow.integrations.insert(
             {
+                "tenant": "bench",
                 "name": name,
                 "base_url": "http://127.0.0.1:3100",
                 "account_id": account_id,

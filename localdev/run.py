@@ -46,6 +46,8 @@ SYNC_FUNCTION = "SyncFunction"
 SYNC_EVENT: dict[str, Any] = {"mode": "incremental"}
 SIMULATOR_INTEGRATION_NAME = "Chatwoot simulator (make run)"
 SIMULATOR_SEED = 1
+# Chatwoot over http and on loopback addresses: where the simulator (or a Chatwoot on this machine) listens.
+LOCAL_EGRESS = {"CHATWOOT_ALLOW_HTTP": "true", "CHATWOOT_ALLOWED_NETWORKS": "127.0.0.0/8,::1"}
 
 
 class RunSettings(LocalSettings):
@@ -361,7 +363,7 @@ class LocalRunner:
             chatwoot_lines = (
                 f"  Chatwoot    simulator at {chatwoot.server.url}, account {chatwoot.account_id}, integration "
                 f"{chatwoot.integration_id} (CHATWOOT_SIMULATOR=0 to turn it off)\n"
-                f"  Try         curl -H \"Authorization: Bearer $(make -s token)\" "
+                f'  Try         curl -H "Authorization: Bearer $(make -s token)" '
                 f"{self.url}/integrations/{chatwoot.integration_id}/conversations\n"
                 f"  Webhook     {chatwoot.webhook_url}\n"
             )
@@ -373,6 +375,8 @@ class LocalRunner:
             f"  Tenant      {settings.local_tenant} (LOCAL_TENANT): the integrations this run connects belong to it\n"
             f"  JWT secret  {secret_line}\n"
             f"  Data        {self._local_db.describe()}\n"
+            f"  Egress      Chatwoot over http: {os.environ.get('CHATWOOT_ALLOW_HTTP')}, allowed networks: "
+            f"{os.environ.get('CHATWOOT_ALLOWED_NETWORKS') or '-'} (local defaults; a deployed stack allows neither)\n"
             f"{chatwoot_lines}"
             f"  Sync        {sync_line}\n"
             "  Stop        Ctrl+C\n",
@@ -385,6 +389,9 @@ def _export_handler_environment(database_url: str, public_base_url: str) -> None
     """The environment the handlers read their settings from, set before they first read it."""
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("PUBLIC_BASE_URL", public_base_url)
+    # The simulator listens on 127.0.0.1 over http, which a deployed stack refuses.
+    for name, value in LOCAL_EGRESS.items():
+        os.environ.setdefault(name, value)
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "chatwoot-integration")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ChatwootIntegration")
     # A terminal, not CloudWatch: the access log tells what happens; the functions' JSON logs show problems only

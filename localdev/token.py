@@ -23,9 +23,7 @@ _TENANT = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def parse_tenant(value: str) -> str:
     if not _TENANT.match(value):
-        raise argparse.ArgumentTypeError(
-            f"tenant must be 1-64 letters, digits, '.', '_' or '-', got {value!r}"
-        )
+        raise argparse.ArgumentTypeError(f"tenant must be 1-64 letters, digits, '.', '_' or '-', got {value!r}")
     return value
 
 
@@ -52,9 +50,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         parser.error(f"role must be one of {', '.join(ROLES)}, got {args.role!r}")
     if args.ttl <= 0:
         parser.error("ttl must be positive")
-    print(
-        issue_token(settings.jwt_secret, subject=args.sub, role=args.role, tenant=args.tenant, ttl_seconds=args.ttl)
-    )
+    print(issue_token(settings.jwt_secret, subject=args.sub, role=args.role, tenant=args.tenant, ttl_seconds=args.ttl))
     return 0
 
 

@@ -221,6 +221,19 @@ CREATE TRIGGER integracoes_chatwoot_keep_tenant
     BEFORE UPDATE OF tenant ON integracoes_chatwoot
     FOR EACH ROW EXECUTE FUNCTION integracoes_keep_tenant();
 
+-- An integration given its firm takes its history along: the tenant's feed shows its events.
+CREATE FUNCTION integracoes_move_events() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE eventos_chatwoot SET tenant = NEW.tenant WHERE integration_id = NEW.id AND tenant = OLD.tenant;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER integracoes_chatwoot_move_events
+    AFTER UPDATE OF tenant ON integracoes_chatwoot
+    FOR EACH ROW WHEN (NEW.tenant IS DISTINCT FROM OLD.tenant) EXECUTE FUNCTION integracoes_move_events();
+
 -- Re-pointing an integration at another account is a configuration change like a new URL: it lifts an
 -- auth_error and makes every cached client and secret stale.
 CREATE OR REPLACE FUNCTION integration_config_changed() RETURNS trigger
@@ -236,6 +249,19 @@ BEGIN
         NEW.sync_status := 'never';
         NEW.sync_error := NULL;
     END IF;
+    RETURN NEW;
+END;
+$$;
+
+-- A session open across this migration (a pooled connection) keeps the plan this function cached for the old row
+-- shape of every table it stamps; replacing the function drops those plans.
+CREATE OR REPLACE FUNCTION set_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND ROW(NEW.*) IS NOT DISTINCT FROM ROW(OLD.*) THEN
+        RETURN NEW;
+    END IF;
+    NEW.updated_at := clock_timestamp();
     RETURN NEW;
 END;
 $$;

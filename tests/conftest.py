@@ -19,9 +19,15 @@ from chatwoot_integration.db import Database
 from chatwoot_integration.observability import SERVICE
 from localdev.migrate import migrate
 from localdev.postgres import PostgresHandle, connect_or_start, drop_database, recreate_database
+from tests.egress_support import ENVIRONMENT as EGRESS_ENVIRONMENT
+from tests.egress_support import resolve_test_names
 from tests.handlers import forget_handler_state
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# The handlers read their settings from the environment: the simulators are reached over http on loopback.
+for _name, _value in EGRESS_ENVIRONMENT.items():
+    os.environ.setdefault(_name, _value)
 
 # Tables emptied between tests, children first. schema_migrations is kept: the schema stays applied.
 _DATA_TABLES = (
@@ -63,9 +69,11 @@ HANDLER_ENVIRONMENT = (
 
 @pytest.fixture
 def handler_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """None of the handlers' variables comes from the developer's shell."""
+    """None of the handlers' variables comes from the developer's shell (but the simulators stay reachable)."""
     for name in HANDLER_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
+    for name, value in EGRESS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +114,7 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database(lambda: database_url)
     with database.transaction() as conn:
         conn.execute(f"TRUNCATE {', '.join(_DATA_TABLES)} RESTART IDENTITY CASCADE")
-    bootstrap().configure(database=database)
+    bootstrap().configure(database=database, egress_resolver=resolve_test_names)
     yield database
     bootstrap().configure()
     database.close()

@@ -179,6 +179,8 @@ def test_a_populated_database_is_converted_and_the_new_schema_works(
     # A tenant is given once: from the placeholder to the firm, and then never again.
     with conn.transaction():
         conn.execute("UPDATE integracoes_chatwoot SET tenant = 'firm-a' WHERE id = 1")
+    moved = conn.execute("SELECT DISTINCT tenant FROM eventos_chatwoot WHERE integration_id = 1").fetchall()
+    assert moved == [{"tenant": "firm-a"}]  # its history follows it into the firm's feed
     with pytest.raises(psycopg.Error, match="cannot move to another tenant") as refused, conn.transaction():
         conn.execute("UPDATE integracoes_chatwoot SET tenant = 'firm-c' WHERE id = 1")
     assert refused.value.sqlstate == "CW001"

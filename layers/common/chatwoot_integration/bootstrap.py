@@ -24,7 +24,7 @@ from .config import Settings
 if TYPE_CHECKING:
     from .api.openapi import ApiDocs
     from .cache import IntegrationCache
-    from .chatwoot.egress import EgressPolicy
+    from .chatwoot.egress import EgressPolicy, Resolver
     from .db import Database
     from .ingest.processor import DeliveryProcessor
     from .ingest.queue import IngestQueue
@@ -142,12 +142,17 @@ class Components:
         return self.settings.egress_policy()
 
     @cached_property
+    def egress_resolver(self) -> Resolver | None:
+        """The resolver the egress checks use: the system's (None) unless a test gives its own names."""
+        return None
+
+    @cached_property
     def check_url(self) -> UrlCheck:
         """The check a Chatwoot base URL passes when an admin enters it: normalised back, or ``EgressRefused``."""
         from .chatwoot.egress import check_base_url  # noqa: PLC0415
 
-        policy = self.egress_policy
-        return lambda url: check_base_url(url, policy)
+        policy, resolve = self.egress_policy, self.egress_resolver
+        return lambda url: check_base_url(url, policy, resolve=resolve)
 
     @cached_property
     def chatwoot_factory(self) -> ClientFactory:
@@ -155,6 +160,7 @@ class Components:
 
         return default_client_factory(
             egress=self.egress_policy,
+            resolve=self.egress_resolver,
             connect_timeout=self.settings.chatwoot_connect_timeout_seconds,
             read_timeout=self.settings.chatwoot_read_timeout_seconds,
         )

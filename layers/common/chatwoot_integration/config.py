@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from .chatwoot.egress import EgressPolicy
 
 
 class Settings(BaseModel):
@@ -38,10 +41,16 @@ class Settings(BaseModel):
 
     chatwoot_connect_timeout_seconds: float = 3.0
     chatwoot_read_timeout_seconds: float = 10.0
+    # Chatwoot over plain http, and the hosts/CIDRs a self-hosted Chatwoot may live on besides public addresses
+    # (e.g. the VPC's CIDR). The cloud metadata addresses are refused whatever is listed.
+    chatwoot_allow_http: bool = False
+    chatwoot_allowed_networks: str = ""
 
-    def egress_policy(self):  # PLACEHOLDER
-        from .chatwoot.egress import EgressPolicy
-        return EgressPolicy()
+    def egress_policy(self) -> EgressPolicy:
+        """Where the Chatwoot client may connect (see :mod:`chatwoot_integration.chatwoot.egress`)."""
+        from .chatwoot.egress import EgressPolicy  # noqa: PLC0415
+
+        return EgressPolicy.from_text(self.chatwoot_allow_http, self.chatwoot_allowed_networks)
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -117,7 +117,7 @@ def test_without_a_public_base_url_webhook_urls_use_the_apis_own_domain(
 ) -> None:
     monkeypatch.setenv("PUBLIC_BASE_URL", "")
     handlers = bootstrap()
-    handlers.configure(database=db)  # the settings are read again, from the environment above
+    handlers.configure(database=db, egress_resolver=resolve_test_names)  # the settings are read again
     created = client.post("/integrations", json_body=new_integration(), headers=[("Host", "api.escritorio.example")])
     assert created.status == 201
     assert created.json()["webhook_url"] == f"https://api.escritorio.example/webhooks/chatwoot/{created.json()['id']}"

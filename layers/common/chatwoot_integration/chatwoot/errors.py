@@ -61,6 +61,13 @@ class ChatwootUnavailable(ChatwootError):
     """Chatwoot could not be reached (connect failure, timeout, dropped connection) after the retries."""
 
 
+class ChatwootEgressRefused(ChatwootError):
+    """The integration's Chatwoot is, or now resolves to, an address the egress policy refuses; nothing was sent.
+
+    Retrying cannot help: the base URL (or the DNS behind it) must change, or the operator must allow it.
+    """
+
+
 class ChatwootOutcomeUnknown(ChatwootUnavailable):
     """A write may or may not have been applied, and re-reading the conversation to find out failed too.
 

@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 
 import httpx
 
+from chatwoot_integration.chatwoot.egress import EgressRefused
 from chatwoot_integration.chatwoot.errors import (
     ChatwootAuthError,
     ChatwootBudgetExceeded,
     ChatwootClientError,
+    ChatwootEgressRefused,
     ChatwootError,
     ChatwootInvalidResponse,
     ChatwootNotFound,
@@ -170,6 +172,13 @@ class Transport:
                 )
         except httpx.TransportError as exc:
             failure = self._transport_failure(request, exc)
+            self._log_attempt(request, call, started, None, failure)
+            return failure
+        except EgressRefused as refused:
+            error = ChatwootEgressRefused(
+                f"{request.method} {request.path}: not sent: {refused}", method=request.method, path=request.path
+            )
+            failure = Failure(error, retryable=False)
             self._log_attempt(request, call, started, None, failure)
             return failure
         if response.is_success:

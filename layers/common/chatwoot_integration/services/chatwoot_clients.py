@@ -10,7 +10,8 @@ import httpx
 
 from ..cache import IntegrationCache
 from ..chatwoot.client import ChatwootClient
-from ..chatwoot.http import get_http_client
+from ..chatwoot.egress import EgressPolicy, Resolver
+from ..chatwoot.http import STRICT, get_http_client
 from ..chatwoot.transport import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from ..errors import Conflict, NotFound
 from ..models.integration import Integration
@@ -31,16 +32,17 @@ def default_client_factory(
     *,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
-    egress: Any = None,
+    egress: EgressPolicy = STRICT,
+    resolve: Resolver | None = None,
 ) -> ClientFactory:
-    """Clients over the container's shared HTTP pool, with the configured timeouts."""
+    """Clients over the container's shared HTTP pool for the egress policy, with the configured timeouts."""
 
     def build(integration: Integration, api_token: str, deadline: Callable[[], float | None]) -> ChatwootClient:
         return ChatwootClient(
             integration.base_url,
             integration.account_id,
             api_token,
-            http=http or get_http_client(),
+            http=http or get_http_client(egress, resolve),
             deadline=deadline,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,

@@ -183,15 +183,14 @@ class IntegrationService:
     def _apply(
         self, current: Integration, secret: IntegrationSecret, changes: IntegrationChanges, base_url: str | None
     ) -> tuple[dict[str, Any], IntegrationSecret, list[str]]:
+        """The row's new values, the new secret, and the names of what changed."""
         values: dict[str, Any] = {}
-        secret_updates: dict[str, Any] = {}
         changed: list[str] = []
-        for name in ("name", "store_message_content", "active", "legacy_unsigned"):
-            value = getattr(changes, name)
-            if value is not None and value != getattr(current, name):
-                values[name] = value
-                changed.append(name)
-        for name, value in (("base_url", base_url), ("account_id", changes.account_id)):
+        given = {
+            name: getattr(changes, name) for name in ("name", "store_message_content", "active", "legacy_unsigned")
+        }
+        given.update(base_url=base_url, account_id=changes.account_id)
+        for name, value in given.items():
             if value is not None and value != getattr(current, name):
                 values[name] = value
                 changed.append(name)
@@ -201,32 +200,36 @@ class IntegrationService:
             if policy != current.assignment_policy:
                 values["assignment_policy"] = policy.model_dump(mode="json")
                 changed.append("assignment_policy")
-        if "active" in values:
-            secret_updates["active"] = values["active"]
-        if "account_id" in values:
-            secret_updates["account_id"] = values["account_id"]
+        secret_updates = self._secret_updates(secret, changes, values, changed)
+        if secret_updates:
+            secret = secret.model_copy(update=secret_updates)
+        return values, secret, changed
+
+    def _secret_updates(
+        self, secret: IntegrationSecret, changes: IntegrationChanges, values: dict[str, Any], changed: list[str]
+    ) -> dict[str, Any]:
+        """What the stored secret gets: its copies of row settings, and new credentials (added to ``changed``)."""
+        updates: dict[str, Any] = {name: values[name] for name in ("active", "account_id") if name in values}
         if "legacy_unsigned" in values:
-            secret_updates["legacy_unsigned"] = values["legacy_unsigned"]
+            updates["legacy_unsigned"] = values["legacy_unsigned"]
             if values["legacy_unsigned"] and secret.legacy_token is None:
-                secret_updates["legacy_token"] = SecretStr(random_tokens.token_urlsafe(32))
+                updates["legacy_token"] = SecretStr(random_tokens.token_urlsafe(32))
         if changes.rotate_legacy_token:
-            secret_updates["legacy_token"] = SecretStr(random_tokens.token_urlsafe(32))
+            updates["legacy_token"] = SecretStr(random_tokens.token_urlsafe(32))
             changed.append("legacy_token")
         if changes.api_token is not None and changes.api_token != secret.api_token:
-            secret_updates["api_token"] = changes.api_token
+            updates["api_token"] = changes.api_token
             changed.append("api_token")
         if changes.webhook_secret is not None and changes.webhook_secret != secret.webhook_secret:
             until = self._clock() + timedelta(hours=changes.previous_secret_valid_hours)
-            secret_updates.update(
+            updates.update(
                 webhook_secret=changes.webhook_secret,
                 previous_webhook_secret=secret.webhook_secret,
                 previous_webhook_secret_until=until if secret.webhook_secret is not None else None,
             )
             values["webhook_secret_previous_until"] = until
             changed.append("webhook_secret")
-        if secret_updates:
-            secret = secret.model_copy(update=secret_updates)
-        return values, secret, changed
+        return updates
 
     def _view(self, integration: Integration, secret: IntegrationSecret | None) -> IntegrationView:
         rotation_until = integration.webhook_secret_previous_until
