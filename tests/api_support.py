@@ -140,9 +140,7 @@ class World:
     conversations: list[int]
 
 
-def connect_world(
-    db: Database, sim: Simulator, url: str, *, conversations: int = 5, tenant: str = TENANT
-) -> World:
+def connect_world(db: Database, sim: Simulator, url: str, *, conversations: int = 5, tenant: str = TENANT) -> World:
     account = sim.create_account("Silva & Souza Advogados")
     ana = sim.create_agent(account.id, "Ana Lima", email="ana@silva.example")
     bruno = sim.create_agent(account.id, "Bruno Reis", email="bruno@silva.example", availability="busy")
