@@ -93,11 +93,12 @@ class TestErrorClasses:
         assert expected in caught.value.message
         assert "HTTP 422" in caught.value.message
 
-    def test_a_plain_text_error_body_is_the_message(self, client: ChatwootClient, chatwoot: ScriptedChatwoot) -> None:
+    def test_a_plain_text_error_body_is_not_kept(self, client: ChatwootClient, chatwoot: ScriptedChatwoot) -> None:
         chatwoot.on("GET", AGENTS, httpx.Response(400, text="Bad Request\n  malformed   query"))
 
-        with pytest.raises(ChatwootClientError, match="Bad Request malformed query"):
+        with pytest.raises(ChatwootClientError) as caught:
             client.list_agents()
+        assert caught.value.message.endswith("/agents: HTTP 400")
 
     def test_a_500_is_not_retried(self, client: ChatwootClient, chatwoot: ScriptedChatwoot) -> None:
         chatwoot.on("GET", AGENTS, httpx.Response(500, json={"error": "Internal Server Error"}))

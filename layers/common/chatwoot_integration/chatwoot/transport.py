@@ -34,7 +34,7 @@ from chatwoot_integration.observability import traced
 
 logger = logging.getLogger(__name__)
 
-_MAX_DETAIL_CHARS = 300
+_MAX_DETAIL_CHARS = 200
 
 T = TypeVar("T")
 
@@ -235,8 +235,9 @@ class Transport:
         status = response.status_code
         retryable = status in self.policy.retry_statuses
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self._timing.wall_clock())
+        detail = error_detail(response)
         error = _status_error(
-            self.redact(f"{request.method} {request.path}: HTTP {status}: {_detail(response)}"),
+            self.redact(f"{request.method} {request.path}: HTTP {status}" + (f": {detail}" if detail else "")),
             status,
             request,
             retry_after,
@@ -310,34 +311,28 @@ def _failure_name(failure: Failure | None) -> str:
     return type(failure.error).__name__ if failure is not None else "-"
 
 
-def _detail(response: httpx.Response) -> str:
-    """Chatwoot's explanation: the JSON ``error``/``message``/``errors``/``description``, else the text."""
+def error_detail(response: httpx.Response) -> str:
+    """Chatwoot's own explanation of a failure, and nothing else the server sent.
+
+    Whatever answers at a firm's base URL chooses the body, so only a string ``error`` or ``message`` of a JSON
+    object, or the strings of its ``errors`` list (Rails validation messages, plain or as ``{"message": …}``),
+    are kept, control characters removed, at most 200 characters.
+    Any other body (an HTML error page, plain text, a JSON list) gives nothing: the status says enough.
+    """
     try:
         body = response.json()
     except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("error", "message", "errors", "description"):
-            value = body.get(key)
-            if value:
-                return _shorten(_flatten(value))
-    return _shorten(response.text) or response.reason_phrase
-
-
-def _flatten(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "; ".join(_flatten(item) for item in value)
-    if isinstance(value, dict):
-        if isinstance(value.get("message"), str):
-            return str(value["message"])
-        return "; ".join(f"{key}: {_flatten(item)}" for key, item in value.items())
-    return str(value)
-
-
-def _shorten(text: str) -> str:
-    collapsed = " ".join(text.split())
-    if len(collapsed) <= _MAX_DETAIL_CHARS:
-        return collapsed
-    return collapsed[: _MAX_DETAIL_CHARS - 1] + "…"
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    errors = body.get("errors")
+    listed = []
+    if isinstance(errors, list):
+        for item in errors:
+            message = item.get("message") if isinstance(item, dict) else item
+            if isinstance(message, str) and message.strip():
+                listed.append(message)
+    candidates = [body.get("error"), body.get("message"), "; ".join(listed)]
+    text = next((c for c in candidates if isinstance(c, str) and c.strip()), "")
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return cleaned if len(cleaned) <= _MAX_DETAIL_CHARS else cleaned[: _MAX_DETAIL_CHARS - 1] + "…"
