@@ -13,6 +13,7 @@ import pytest
 from chatwoot_integration.bootstrap import bootstrap
 from chatwoot_integration.db import Database
 from tests.api_support import ApiClient, World
+from tests.egress_support import resolve_test_names
 
 API_TOKEN = "cw-api-token-5f1d9c2e7a"
 WEBHOOK_SECRET = "cw-webhook-secret-8b3e1a0f44"
