@@ -88,10 +88,10 @@ def test_updated_at_keeps_its_microseconds_and_zero_times_are_empty() -> None:
     assert state.last_activity_at == state.chatwoot_created_at == datetime.fromtimestamp(1781691130, UTC)
 
 
-def test_the_account_is_the_one_given_not_the_payloads() -> None:
+def test_the_mirror_key_is_the_integration_given_not_the_payloads_account() -> None:
     body = conversation_payload(event=None, account_id=99)
 
-    assert conversation_state(3, webhook_conversation(body)).account_id == 3
+    assert conversation_state(3, webhook_conversation(body)).integration_id == 3
 
 
 def test_a_conversation_without_any_creation_time_cannot_be_mapped() -> None:
@@ -112,7 +112,7 @@ def test_the_conversations_contact_keeps_its_identifying_fields() -> None:
     contact = contact_record(3, sender)
 
     assert contact.model_dump() == {
-        "account_id": 3,
+        "integration_id": 3,
         "contact_id": 900,
         "name": "Maria",
         "email": "maria@example.com",
@@ -146,7 +146,7 @@ def test_every_stored_body_maps_to_the_mirror_state_it_describes(fixture: str) -
 
     if isinstance(event, ConversationCreated | ConversationUpdated | ConversationStatusChanged):
         state = conversation_state(3, event)
-        assert (state.account_id, state.conversation_id, state.status) == (3, body["id"], body["status"])
+        assert (state.integration_id, state.conversation_id, state.status) == (3, body["id"], body["status"])
         assert state.inbox_id == body["inbox_id"] and list(state.labels) == (body.get("labels") or [])
         assert state == conversation_state(3, RestConversation.model_validate(body))
         contact = conversation_contact(3, event)
@@ -154,7 +154,7 @@ def test_every_stored_body_maps_to_the_mirror_state_it_describes(fixture: str) -
     elif isinstance(event, MessageCreated | MessageUpdated):
         deleted = bool((body.get("content_attributes") or {}).get("deleted"))
         record = message_record(3, event.message, deleted=deleted, store_content=True)
-        assert (record.account_id, record.message_id, record.conversation_id) == (
+        assert (record.integration_id, record.message_id, record.conversation_id) == (
             3,
             body["id"],
             body["conversation"]["id"],
@@ -164,7 +164,7 @@ def test_every_stored_body_maps_to_the_mirror_state_it_describes(fixture: str) -
     elif isinstance(event, ContactCreated | ContactUpdated):
         contact = contact_record(3, event)
         assert contact.model_dump() == {
-            "account_id": 3,
+            "integration_id": 3,
             "contact_id": body["id"],
             "name": body.get("name"),
             "email": body.get("email"),

@@ -46,8 +46,9 @@ def test_agents_take_a_default_role_and_availability_and_agents_of_other_account
         Agent(id=9, account_id=4, name="Outra conta"),
     ]
 
-    states = agent_states(3, agents)
+    states = agent_states(12, 3, agents)  # integration 12 connects account 3
 
+    assert all(s.integration_id == 12 for s in states)
     assert [(s.agent_id, s.name, s.role, s.availability) for s in states] == [
         (1, "Ana", "administrator", "busy"),
         (2, "Bruno", "agent", "offline"),
@@ -59,7 +60,7 @@ def test_the_contact_comes_from_meta_sender() -> None:
 
     assert contact is not None
     assert contact.model_dump() == {
-        "account_id": 3,
+        "integration_id": 3,
         "contact_id": 40,
         "name": "Maria",
         "email": "maria@email.example",
