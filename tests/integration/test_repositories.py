@@ -30,8 +30,8 @@ from tests.factories import agent, at, conversation, create_integration
 
 @pytest.fixture
 def account(conn: Connection) -> int:
-    create_integration(conn, account_id=1)
-    return 1
+    """The integration the mirror rows of these tests belong to (the first one: id 1)."""
+    return create_integration(conn, account_id=1)
 
 
 def upsert(conn: Connection, *states, mark_synced: bool = False):  # type: ignore[no-untyped-def]
@@ -39,9 +39,10 @@ def upsert(conn: Connection, *states, mark_synced: bool = False):  # type: ignor
         return ConversationRepository(conn).upsert_many(list(states), mark_synced=mark_synced)
 
 
-def stored(conn: Connection, conversation_id: int, account_id: int = 1) -> dict:  # type: ignore[type-arg]
+def stored(conn: Connection, conversation_id: int, integration_id: int = 1) -> dict:  # type: ignore[type-arg]
     row = conn.execute(
-        "SELECT * FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = %s", (account_id, conversation_id)
+        "SELECT * FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = %s",
+        (integration_id, conversation_id),
     ).fetchone()
     assert row is not None
     return row
@@ -55,6 +56,7 @@ def test_integration_crud(conn: Connection) -> None:
     with conn.transaction():
         created = repo.insert(
             {
+                "tenant": "firm-a",
                 "name": "Escritório Silva",
                 "base_url": "https://chat.silva.example",
                 "account_id": 42,
@@ -68,7 +70,10 @@ def test_integration_crud(conn: Connection) -> None:
     with conn.transaction():
         updated = repo.update(created.id, {"active": False, "legacy_unsigned": True})
     assert updated is not None and not updated.active and updated.legacy_unsigned
-    assert repo.get_by_account(42) == updated
+    assert repo.find("firm-a", "https://chat.silva.example", 42) == updated
+    assert repo.tenant_of(created.id) == "firm-a"
+    assert [i.id for i in repo.list_for_tenant("firm-a")] == [created.id]
+    assert repo.list_for_tenant("firm-b") == []
     assert [i.id for i in repo.list_all()] == [created.id]
     assert repo.list_all(active_only=True) == []
     with conn.transaction():
@@ -76,10 +81,12 @@ def test_integration_crud(conn: Connection) -> None:
     assert repo.get(created.id) is None
 
 
-def test_integration_account_is_unique(conn: Connection) -> None:
+def test_an_account_of_one_chatwoot_is_connected_once_per_tenant(conn: Connection) -> None:
     create_integration(conn, account_id=3)
     with pytest.raises(psycopg.errors.UniqueViolation):
         create_integration(conn, account_id=3)
+    create_integration(conn, account_id=3, base_url="https://other.example")
+    create_integration(conn, account_id=3, tenant="firm-b")
 
 
 def test_sync_lease_is_exclusive_until_released_or_expired(conn: Connection) -> None:
@@ -223,7 +230,7 @@ def catalogue(conn: Connection, account: int) -> None:
             contact_id=900,
         ),
         conversation(conversation_id=4, status="open", assignee_id=5, inbox_id=2, last_activity_at=at(400)),
-        conversation(account_id=2, conversation_id=1, status="open", last_activity_at=at(500)),
+        conversation(integration_id=2, conversation_id=1, status="open", last_activity_at=at(500)),
     )
     with conn.transaction():
         repo = ConversationRepository(conn)
@@ -252,7 +259,7 @@ def catalogue(conn: Connection, account: int) -> None:
 def test_each_filter(conn: Connection, filters: dict, expected: list[int]) -> None:  # type: ignore[type-arg]
     items, _ = ConversationRepository(conn).list_page(1, ConversationFilter(**filters), limit=10)
     assert [c.conversation_id for c in items] == expected
-    assert all(c.account_id == 1 for c in items)
+    assert all(c.integration_id == 1 for c in items)
 
 
 @pytest.mark.usefixtures("catalogue")
@@ -377,7 +384,9 @@ def test_membership_replacement(conn: Connection, account: int) -> None:
 
 def test_contacts_and_party_links(conn: Connection, account: int) -> None:
     repo = PartyRepository(conn)
-    contact = Contact(account_id=1, contact_id=7, name="Maria", email="maria@ex.example", phone_number="+5511999990000")
+    contact = Contact(
+        integration_id=1, contact_id=7, name="Maria", email="maria@ex.example", phone_number="+5511999990000"
+    )
     with conn.transaction():
         assert repo.upsert_contact(contact)
         assert not repo.upsert_contact(contact)
@@ -394,36 +403,41 @@ def test_contacts_and_party_links(conn: Connection, account: int) -> None:
 # Change feed -------------------------------------------------------------------------------------------
 
 
-def feed_when_visible(repo: ChangeRepository, account_id: int, *, after: str | None, limit: int, expect: int):  # type: ignore[no-untyped-def]
+def feed_when_visible(repo: ChangeRepository, integration_id: int, *, after: str | None, limit: int, expect: int):  # type: ignore[no-untyped-def]
     """The feed holds events back while any older transaction in the cluster is still running (other test
     workers share the server), so a reader polls, as a real consumer does."""
     deadline = time.monotonic() + 15
     while True:
-        items, cursor = repo.feed(account_id, after=after, limit=limit)
+        items, cursor = repo.feed(integration_id, after=after, limit=limit)
         if len(items) >= expect or time.monotonic() > deadline:
             return items, cursor
         time.sleep(0.05)
 
 
-def change(n: int, account_id: int = 1) -> NewChange:
-    return NewChange(account_id=account_id, type="conversation.updated", actor="sync", conversation_id=n, data={"n": n})
+def change(n: int, integration_id: int = 1) -> NewChange:
+    return NewChange(
+        integration_id=integration_id, type="conversation.updated", actor="sync", conversation_id=n, data={"n": n}
+    )
 
 
-def test_feed_pages_in_commit_order_per_account(conn: Connection) -> None:
+def test_feed_pages_in_commit_order_per_integration(conn: Connection) -> None:
+    create_integration(conn, account_id=1)
+    create_integration(conn, account_id=2)
     repo = ChangeRepository(conn)
     for n in range(1, 6):
         with conn.transaction():
-            repo.append([change(n), change(n, account_id=2)])
+            repo.append([change(n), change(n, integration_id=2)])
     first, cursor = feed_when_visible(repo, 1, after=None, limit=3, expect=3)
     second, cursor2 = feed_when_visible(repo, 1, after=cursor, limit=3, expect=2)
     empty, cursor3 = repo.feed(1, after=cursor2, limit=3)
     assert [c.data["n"] for c in first] == [1, 2, 3]
     assert [c.data["n"] for c in second] == [4, 5]
     assert empty == [] and cursor3 == cursor2
-    assert all(c.account_id == 1 for c in first + second)
+    assert all(c.integration_id == 1 and c.tenant == "local" for c in first + second)
 
 
 def test_feed_never_skips_an_event_that_commits_late(conn: Connection, database_url: str) -> None:
+    create_integration(conn)
     repo = ChangeRepository(conn)
     slow = psycopg.connect(database_url, autocommit=True, row_factory=dict_row)
     try:
@@ -440,6 +454,7 @@ def test_feed_never_skips_an_event_that_commits_late(conn: Connection, database_
 
 
 def test_unpublished_events_are_claimed_once(conn: Connection, database_url: str) -> None:
+    create_integration(conn)
     repo = ChangeRepository(conn)
     with conn.transaction():
         repo.append([change(1), change(2)])
