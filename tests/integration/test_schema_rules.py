@@ -18,22 +18,23 @@ AGENTS = (1, 2, 3, 4)
 
 @pytest.fixture
 def account(conn: Connection) -> int:
-    create_integration(conn, account_id=1)
+    """The integration (id 1) whose agents and conversations these tests count."""
+    integration_id = create_integration(conn, account_id=1)
     with conn.transaction():
-        AgentRepository(conn).upsert_from_chatwoot(1, [agent(agent_id=a) for a in AGENTS])
-    return 1
+        AgentRepository(conn).upsert_from_chatwoot(integration_id, [agent(agent_id=a) for a in AGENTS])
+    return integration_id
 
 
 def stored_load(conn: Connection) -> dict[int, int]:
-    rows = conn.execute("SELECT agent_id, active_conversations FROM usuarios_chatwoot WHERE account_id = 1")
+    rows = conn.execute("SELECT agent_id, active_conversations FROM usuarios_chatwoot WHERE integration_id = 1")
     return {r["agent_id"]: r["active_conversations"] for r in rows}
 
 
 def recounted_load(conn: Connection) -> dict[int, int]:
     rows = conn.execute(
         "SELECT u.agent_id, count(c.id) AS n FROM usuarios_chatwoot u LEFT JOIN conversas_chatwoot c"
-        " ON c.account_id = u.account_id AND c.assignee_id = u.agent_id AND c.deleted_at IS NULL"
-        " AND c.status IN ('open', 'pending') WHERE u.account_id = 1 GROUP BY u.agent_id"
+        " ON c.integration_id = u.integration_id AND c.assignee_id = u.agent_id AND c.deleted_at IS NULL"
+        " AND c.status IN ('open', 'pending') WHERE u.integration_id = 1 GROUP BY u.agent_id"
     )
     return {r["agent_id"]: r["n"] for r in rows}
 
@@ -152,7 +153,7 @@ def test_a_soft_deleted_conversation_cannot_be_reassigned(conn: Connection, acco
     with pytest.raises(psycopg.Error) as raised, conn.transaction():
         conn.execute("UPDATE conversas_chatwoot SET assignee_id = 2 WHERE conversation_id = 5")
     assert raised.value.sqlstate == "CW001"
-    assert "conversation 5 of account 1 is deleted and cannot be reassigned" in str(raised.value)
+    assert "conversation 5 of integration 1 is deleted and cannot be reassigned" in str(raised.value)
     assert conn.execute("SELECT assignee_id FROM conversas_chatwoot WHERE conversation_id = 5").fetchone() == {
         "assignee_id": 1
     }
@@ -174,7 +175,7 @@ def test_sync_error_must_follow_syncing(conn: Connection, account: int) -> None:
 def test_the_chatwoot_key_of_a_conversation_never_changes(conn: Connection, account: int) -> None:
     with conn.transaction():
         ConversationRepository(conn).upsert_many([conversation(conversation_id=8)], mark_synced=False)
-    with pytest.raises(psycopg.Error, match="cannot change its Chatwoot key"), conn.transaction():
+    with pytest.raises(psycopg.Error, match="cannot change its key"), conn.transaction():
         conn.execute("UPDATE conversas_chatwoot SET conversation_id = 9 WHERE conversation_id = 8")
 
 
@@ -207,7 +208,7 @@ def insert_message(
     content: str | None = "Olá",
 ) -> None:
     conn.execute(
-        "INSERT INTO mensagens_chatwoot (account_id, message_id, conversation_id, message_type, private, content,"
+        "INSERT INTO mensagens_chatwoot (integration_id, message_id, conversation_id, message_type, private, content,"
         " chatwoot_created_at) VALUES (1, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
         (message_id, conversation_id, kind, private, content, at(seconds)),
     )
@@ -270,10 +271,11 @@ def test_changing_credentials_lifts_an_auth_error(conn: Connection) -> None:
 def test_credentials_live_in_exactly_one_place(conn: Connection) -> None:
     with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
         conn.execute(
-            "INSERT INTO integracoes_chatwoot (name, base_url, account_id, credentials_ref, credentials)"
-            " VALUES ('x', 'https://chat.example', 5, 'arn:secret', '{}')"
+            "INSERT INTO integracoes_chatwoot (tenant, name, base_url, account_id, credentials_ref, credentials)"
+            " VALUES ('local', 'x', 'https://chat.example', 5, 'arn:secret', '{}')"
         )
     with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
         conn.execute(
-            "INSERT INTO integracoes_chatwoot (name, base_url, account_id) VALUES ('x', 'https://chat.example', 5)"
+            "INSERT INTO integracoes_chatwoot (tenant, name, base_url, account_id)"
+            " VALUES ('local', 'x', 'https://chat.example', 5)"
         )
