@@ -24,7 +24,7 @@ from localdev.replay_dlq import move_messages
 from tests.factories import create_integration
 from tests.fixtures.chatwoot_payloads import DEFAULT_UPDATED_AT, conversation_payload, load_fixture, raw_body
 from tests.fixtures.chatwoot_payloads import webhook_headers as signed_headers
-from tests.unit.ingest.support import ACCOUNT_ID, SECRET, LambdaContextStub, http_event, response_body
+from tests.unit.ingest.support import ACCOUNT_ID, INTEGRATION_ID, SECRET, LambdaContextStub, http_event, response_body
 
 REGION = "us-east-1"
 PREFIX = "chatwoot-integration-test/"
@@ -122,7 +122,7 @@ def post(body: bytes, integration_id: int, delivery_id: str) -> dict[str, Any]:
 
 
 def status_of(conn: psycopg.Connection, conversation_id: int) -> str | None:
-    conversation = ConversationRepository(conn).get(ACCOUNT_ID, conversation_id)
+    conversation = ConversationRepository(conn).get(INTEGRATION_ID, conversation_id)
     return conversation.status if conversation else None
 
 
@@ -157,7 +157,7 @@ def test_a_redelivered_message_changes_nothing(aws: Aws, conn: psycopg.Connectio
     again = processor_app.lambda_handler(event, LambdaContextStub())
 
     assert first == again == {"batchItemFailures": []}
-    conversation = ConversationRepository(conn).get(ACCOUNT_ID, 1043)
+    conversation = ConversationRepository(conn).get(INTEGRATION_ID, 1043)
     assert conversation is not None and conversation.messages_count == 1
     assert [(d.status) for d in DeliveryRepository(conn).list_for_integration(integration_id)] == ["applied"]
 

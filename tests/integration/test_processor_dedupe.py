@@ -22,7 +22,7 @@ from tests.fixtures.chatwoot_payloads import (
     message_payload,
     raw_body,
 )
-from tests.unit.ingest.support import ACCOUNT_ID, record
+from tests.unit.ingest.support import INTEGRATION_ID, record
 
 
 class OneTransactionOnly(DeliveryProcessor):
@@ -37,13 +37,13 @@ def snapshot(conn: psycopg.Connection) -> dict[str, Any]:
     return {
         "conversations": list(
             conn.execute(
-                "SELECT account_id, conversation_id, status, assignee_id, messages_count, private_notes_count,"
+                "SELECT integration_id, conversation_id, status, assignee_id, messages_count, private_notes_count,"
                 " last_message_id, last_message_preview, chatwoot_updated_at, updated_at FROM conversas_chatwoot"
-                " ORDER BY account_id, conversation_id"
+                " ORDER BY integration_id, conversation_id"
             )
         ),
-        "messages": list(conn.execute("SELECT * FROM mensagens_chatwoot ORDER BY account_id, message_id")),
-        "contacts": list(conn.execute("SELECT * FROM contatos_chatwoot ORDER BY account_id, contact_id")),
+        "messages": list(conn.execute("SELECT * FROM mensagens_chatwoot ORDER BY integration_id, message_id")),
+        "contacts": list(conn.execute("SELECT * FROM contatos_chatwoot ORDER BY integration_id, contact_id")),
         "events": list(conn.execute("SELECT id, type, conversation_id, data FROM eventos_chatwoot ORDER BY id")),
     }
 
@@ -65,7 +65,7 @@ def test_the_same_delivery_three_times_is_applied_once(
     assert [(r.status, r.reason) for r in repeats] == [("duplicate", "same_delivery")] * 2
     assert snapshot(conn) == after_first
     assert statuses(conn, integration_id) == [("d-same", "applied", None)]
-    conversation = ConversationRepository(conn).get(ACCOUNT_ID, 1043)
+    conversation = ConversationRepository(conn).get(INTEGRATION_ID, 1043)
     assert conversation is not None and conversation.messages_count == 1
 
 
@@ -119,7 +119,7 @@ def test_the_status_event_and_the_update_of_one_change_are_both_applied_harmless
 
     assert [r.status for r in results] == ["applied", "applied"]
     assert [r.changes for r in results] == [1, 0]
-    conversation = ConversationRepository(conn).get(ACCOUNT_ID, 1043)
+    conversation = ConversationRepository(conn).get(INTEGRATION_ID, 1043)
     assert conversation is not None and conversation.status == "resolved"
 
 
@@ -214,7 +214,7 @@ def test_duplicates_inside_one_batch_are_settled_like_duplicates_across_batches(
         ("duplicate", "same_delivery"),
     ]
     assert statuses(conn, integration_id) == [("d-1", "applied", None), ("d-2", "duplicate", "same_content")]
-    conversation = ConversationRepository(conn).get(ACCOUNT_ID, 1043)
+    conversation = ConversationRepository(conn).get(INTEGRATION_ID, 1043)
     assert conversation is not None and conversation.messages_count == 1
 
 

@@ -27,13 +27,13 @@ from tests.fixtures.chatwoot_payloads import (
     load_fixture,
     message_payload,
 )
-from tests.unit.ingest.support import ACCOUNT_ID, SECRET, record
+from tests.unit.ingest.support import ACCOUNT_ID, INTEGRATION_ID, SECRET, record
 
 CONVERSATION_ID = 1043
 
 
 def conversation(conn: psycopg.Connection, conversation_id: int = CONVERSATION_ID) -> Conversation:
-    found = ConversationRepository(conn).get(ACCOUNT_ID, conversation_id)
+    found = ConversationRepository(conn).get(INTEGRATION_ID, conversation_id)
     assert found is not None, f"conversation {conversation_id} is not mirrored"
     return found
 
@@ -66,7 +66,7 @@ def test_conversation_created_is_mirrored_with_its_contact_and_a_change_event(
     assert stored.chatwoot_updated_at.microsecond == 548213
     assert stored.waiting_since == datetime.fromtimestamp(1781691130, UTC)
     assert stored.sync_status == "pending"
-    contact = PartyRepository(conn).get_contact(ACCOUNT_ID, 812)
+    contact = PartyRepository(conn).get_contact(INTEGRATION_ID, 812)
     assert contact is not None and contact.name == "quiet-river-118"
     assert [(e["type"], e["actor"], e["conversation_id"]) for e in outbox(conn)] == [
         ("conversation.created", "chatwoot", 1043),
@@ -87,7 +87,7 @@ def test_a_conversation_event_without_account_is_stored_under_the_integrations_a
     result = processor.process(record(body, integration_id=integration_id))
 
     assert result.status == "applied"
-    assert conversation(conn, body["id"]).account_id == ACCOUNT_ID
+    assert conversation(conn, body["id"]).integration_id == INTEGRATION_ID
 
 
 def test_a_status_change_with_null_changed_attributes_updates_the_status(
@@ -143,7 +143,7 @@ def test_a_message_for_an_unmirrored_conversation_creates_it_and_counts_the_mess
     stored = conversation(conn)
     assert (stored.messages_count, stored.private_notes_count) == (1, 0)
     assert stored.last_message_preview == body["content"]
-    message = MessageRepository(conn).get(ACCOUNT_ID, body["id"])
+    message = MessageRepository(conn).get(INTEGRATION_ID, body["id"])
     assert message is not None
     assert (message.message_type, message.sender_type, message.sender_id) == ("incoming", "contact", 812)
     assert message.content == body["content"]
@@ -171,7 +171,7 @@ def test_outgoing_messages_keep_their_sender(
 
     processor.process(record(body, integration_id=integration_id))
 
-    message = MessageRepository(conn).get(ACCOUNT_ID, body["id"])
+    message = MessageRepository(conn).get(INTEGRATION_ID, body["id"])
     assert message is not None
     assert (message.message_type, message.sender_type, message.sender_id) == ("outgoing", sender_type, sender_id)
     assert conversation(conn).messages_count == 1
@@ -185,7 +185,7 @@ def test_a_message_with_attachments_is_stored_once(
     result = processor.process(record(body, integration_id=integration_id))
 
     assert result.status == "applied"
-    assert MessageRepository(conn).get(ACCOUNT_ID, body["id"]) is not None
+    assert MessageRepository(conn).get(INTEGRATION_ID, body["id"]) is not None
     assert conversation(conn, body["conversation"]["id"]).messages_count == 1
 
 
@@ -215,7 +215,7 @@ def test_message_content_is_not_stored_when_the_integration_turns_it_off(
 
     processor.process(record(body, integration_id=integration_id))
 
-    message = MessageRepository(conn).get(ACCOUNT_ID, body["id"])
+    message = MessageRepository(conn).get(INTEGRATION_ID, body["id"])
     assert message is not None and message.content is None
     stored = conversation(conn)
     assert stored.messages_count == 1
@@ -233,7 +233,7 @@ def test_a_deleted_message_update_marks_it_deleted_and_clears_content_and_previe
     result = processor.process(record(deleted, integration_id=integration_id))
 
     assert result.status == "applied"
-    message = MessageRepository(conn).get(ACCOUNT_ID, created["id"])
+    message = MessageRepository(conn).get(INTEGRATION_ID, created["id"])
     assert message is not None
     assert (message.deleted, message.content) == (True, None)
     stored = conversation(conn)
@@ -255,7 +255,7 @@ def test_an_edit_changes_the_content_and_the_preview(
         )
     )
 
-    message = MessageRepository(conn).get(ACCOUNT_ID, 55120)
+    message = MessageRepository(conn).get(INTEGRATION_ID, 55120)
     assert message is not None and message.content == "edited words"
     assert conversation(conn).last_message_preview == "edited words"
 
@@ -268,7 +268,7 @@ def test_contact_events_keep_the_identifying_fields(
     result = processor.process(record(load_fixture("contact_updated"), integration_id=integration_id))
 
     assert result.status == "applied"
-    contact = PartyRepository(conn).get_contact(ACCOUNT_ID, 812)
+    contact = PartyRepository(conn).get_contact(INTEGRATION_ID, 812)
     assert contact is not None
     assert (contact.name, contact.email, contact.phone_number) == (
         "Maria Souza",
@@ -285,7 +285,7 @@ def test_a_contact_identifier_is_kept(
         record(contact_payload(identifier="cliente-88", email="x@example.com"), integration_id=integration_id)
     )
 
-    contact = PartyRepository(conn).get_contact(ACCOUNT_ID, 812)
+    contact = PartyRepository(conn).get_contact(INTEGRATION_ID, 812)
     assert contact is not None and (contact.identifier, contact.email) == ("cliente-88", "x@example.com")
 
 
@@ -293,13 +293,13 @@ def test_contact_updated_noise_changes_nothing(
     conn: psycopg.Connection, integration_id: int, processor: DeliveryProcessor
 ) -> None:
     processor.process(record(load_fixture("contact_created"), integration_id=integration_id))
-    before = PartyRepository(conn).get_contact(ACCOUNT_ID, 812)
+    before = PartyRepository(conn).get_contact(INTEGRATION_ID, 812)
     events_before = outbox(conn)
 
     result = processor.process(record(load_fixture("contact_updated_last_activity"), integration_id=integration_id))
 
     assert (result.status, result.reason) == ("ignored", "activity_only")
-    assert PartyRepository(conn).get_contact(ACCOUNT_ID, 812) == before
+    assert PartyRepository(conn).get_contact(INTEGRATION_ID, 812) == before
     assert outbox(conn) == events_before
 
 
@@ -342,7 +342,7 @@ def test_the_echo_of_our_own_write_changes_nothing(
     parsed = parse_webhook(assigned)
     assert isinstance(parsed, ConversationUpdated)
     with UnitOfWork(db) as uow:
-        mirror_conversations(uow, [conversation_state(ACCOUNT_ID, parsed)], actor="user:42", mark_synced=True)
+        mirror_conversations(uow, [conversation_state(INTEGRATION_ID, parsed)], actor="user:42", mark_synced=True)
     before = conversation(conn)
     events_before = outbox(conn)
 
@@ -381,5 +381,5 @@ def test_an_older_contact_snapshot_in_a_conversation_never_overwrites_contact_up
 
     processor.process(record(load_fixture("conversation_created"), integration_id=integration_id))
 
-    contact = PartyRepository(conn).get_contact(ACCOUNT_ID, 812)
+    contact = PartyRepository(conn).get_contact(INTEGRATION_ID, 812)
     assert contact is not None and (contact.name, contact.email) == ("Maria Souza", "maria.souza@example.com")

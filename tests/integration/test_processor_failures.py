@@ -19,7 +19,7 @@ from chatwoot_integration.uow import unit_of_work_factory
 from localdev.replay import ReplayOptions, replay
 from tests.fixtures.chatwoot_payloads import DEFAULT_UPDATED_AT, conversation_payload
 from tests.graph import graph
-from tests.unit.ingest.support import ACCOUNT_ID, record
+from tests.unit.ingest.support import INTEGRATION_ID, record
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def failures(response: dict[str, Any]) -> list[str]:
 
 
 def status_of(conn: psycopg.Connection, conversation_id: int) -> str | None:
-    conversation = ConversationRepository(conn).get(ACCOUNT_ID, conversation_id)
+    conversation = ConversationRepository(conn).get(INTEGRATION_ID, conversation_id)
     return conversation.status if conversation else None
 
 
@@ -77,8 +77,8 @@ def test_a_database_failure_in_the_middle_of_a_batch_reports_only_that_record_an
     ids = [r["messageId"] for r in event["Records"]]
     with psycopg.connect(database_url, autocommit=True) as blocker, blocker.transaction():
         blocker.execute(
-            "SELECT 1 FROM conversas_chatwoot WHERE account_id = %s AND conversation_id = 2 FOR UPDATE",
-            (ACCOUNT_ID,),
+            "SELECT 1 FROM conversas_chatwoot WHERE integration_id = %s AND conversation_id = 2 FOR UPDATE",
+            (INTEGRATION_ID,),
         )
         # When the processor handles the batch.
         response = processor_on(impatient_db, no_bus(db)).handle_batch(event)

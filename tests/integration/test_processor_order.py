@@ -135,9 +135,9 @@ SEQUENCE: list[bytes] = [
 
 def mirror_state(conn: psycopg.Connection) -> dict[str, Any]:
     """The mirror as the platform reads it: rows without this product's own write stamps."""
-    conversations = conn.execute("SELECT * FROM conversas_chatwoot ORDER BY account_id, conversation_id").fetchall()
-    messages = conn.execute("SELECT * FROM mensagens_chatwoot ORDER BY account_id, message_id").fetchall()
-    contacts = conn.execute("SELECT * FROM contatos_chatwoot ORDER BY account_id, contact_id").fetchall()
+    conversations = conn.execute("SELECT * FROM conversas_chatwoot ORDER BY integration_id, conversation_id").fetchall()
+    messages = conn.execute("SELECT * FROM mensagens_chatwoot ORDER BY integration_id, message_id").fetchall()
+    contacts = conn.execute("SELECT * FROM contatos_chatwoot ORDER BY integration_id, contact_id").fetchall()
     local = {"id", "created_at", "updated_at", "synced_at"}
     return {
         "conversations": [{k: v for k, v in row.items() if k not in local} for row in conversations],

@@ -23,6 +23,6 @@ def test_the_sample_batch_is_applied(conn: psycopg.Connection) -> None:
     response = processor_app.lambda_handler(event, LambdaContextStub())
 
     assert response == {"batchItemFailures": []}
-    conversation = ConversationRepository(conn).get(3, 1043)
+    conversation = ConversationRepository(conn).get(integration_id, 1043)
     assert conversation is not None
     assert (conversation.status, conversation.messages_count) == ("open", 1)

@@ -69,7 +69,7 @@ def test_webhook_sample_is_accepted(db: Database) -> None:
 def test_processor_sample_is_applied(db: Database) -> None:
     response = invoke("processor", "processor")
     assert response == {"batchItemFailures": []}
-    rows = db.connection().execute("SELECT account_id, conversation_id FROM conversas_chatwoot").fetchall()
+    rows = db.connection().execute("SELECT integration_id, conversation_id FROM conversas_chatwoot").fetchall()
     assert rows
 
 

@@ -11,9 +11,9 @@ from chatwoot_integration.uow import UnitOfWork, unit_of_work_factory
 from tests.factories import conversation, create_integration
 
 
-@pytest.fixture(autouse=True)
-def account(conn: psycopg.Connection) -> int:
-    """The integration of account 1, which every mirrored conversation of these tests belongs to."""
+@pytest.fixture
+def integration(conn: psycopg.Connection) -> int:
+    """The integration (of account 1) every mirrored conversation of these tests belongs to."""
     return create_integration(conn)
 
 
@@ -22,11 +22,12 @@ def stored_ids(db: Database) -> list[int]:
     return [r["conversation_id"] for r in rows]
 
 
-def test_leaving_the_block_commits_everything_written_in_it(db: Database, database_url: str) -> None:
+def test_leaving_the_block_commits_everything_written_in_it(db: Database, database_url: str, integration: int) -> None:
     other = Database(lambda: database_url)
     with UnitOfWork(db) as uow:
         uow.conversations.upsert_many(
-            [conversation(conversation_id=1), conversation(conversation_id=2)], mark_synced=True
+            [conversation(integration, conversation_id=1), conversation(integration, conversation_id=2)],
+            mark_synced=True,
         )
         assert stored_ids(other) == []  # not visible to anyone else before the commit
 
@@ -34,26 +35,32 @@ def test_leaving_the_block_commits_everything_written_in_it(db: Database, databa
     other.close()
 
 
-def write_then_fail(db: Database) -> None:
+def write_then_fail(db: Database, integration: int) -> None:
     with UnitOfWork(db) as uow:
-        uow.conversations.upsert_many([conversation(conversation_id=1)], mark_synced=True)
+        uow.conversations.upsert_many([conversation(integration, conversation_id=1)], mark_synced=True)
         raise RuntimeError("something failed in the middle")
 
 
-def test_an_exception_rolls_back_every_write_of_the_block_and_goes_on(db: Database) -> None:
+def test_an_exception_rolls_back_every_write_of_the_block_and_goes_on(db: Database, integration: int) -> None:
     with pytest.raises(RuntimeError, match="in the middle"):
-        write_then_fail(db)
+        write_then_fail(db, integration)
 
     assert stored_ids(db) == []
     assert db.connection().execute("SELECT count(*) AS n FROM eventos_chatwoot").fetchone() == {"n": 0}
 
 
-def test_every_repository_of_a_unit_of_work_shares_its_one_transaction(db: Database) -> None:
+def test_every_repository_of_a_unit_of_work_shares_its_one_transaction(db: Database, integration: int) -> None:
     with UnitOfWork(db) as uow:
         integration_id = uow.integrations.insert(
-            {"name": "Escritório", "base_url": "http://127.0.0.1:1", "account_id": 2, "credentials": {"api_token": "t"}}
+            {
+                "tenant": "local",
+                "name": "Escritório",
+                "base_url": "http://127.0.0.1:1",
+                "account_id": 2,
+                "credentials": {"api_token": "t"},
+            }
         ).id
-        uow.conversations.upsert_many([conversation(conversation_id=5)], mark_synced=True)
+        uow.conversations.upsert_many([conversation(integration, conversation_id=5)], mark_synced=True)
         transaction = uow.transaction_id
         assert uow.conversations is uow.conversations  # built once per unit of work
     rows = (
@@ -68,13 +75,13 @@ def test_every_repository_of_a_unit_of_work_shares_its_one_transaction(db: Datab
     assert {r["tx"] for r in rows} == {str(transaction)}
 
 
-def test_a_read_only_unit_of_work_refuses_writes_in_the_database(db: Database) -> None:
+def test_a_read_only_unit_of_work_refuses_writes_in_the_database(db: Database, integration: int) -> None:
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), UnitOfWork(db, read_only=True) as uow:
-        uow.conversations.upsert_many([conversation(conversation_id=1)], mark_synced=True)
+        uow.conversations.upsert_many([conversation(integration, conversation_id=1)], mark_synced=True)
 
     assert stored_ids(db) == []
     with UnitOfWork(db) as uow:  # the connection is writable again for the next unit of work
-        uow.conversations.upsert_many([conversation(conversation_id=1)], mark_synced=True)
+        uow.conversations.upsert_many([conversation(integration, conversation_id=1)], mark_synced=True)
     assert stored_ids(db) == [1]
 
 
@@ -89,6 +96,7 @@ def test_a_unit_of_work_is_entered_once_and_its_repositories_live_only_inside(db
         _ = UnitOfWork(db).conversations
 
 
+@pytest.mark.usefixtures("integration")
 def test_the_factory_gives_a_new_unit_of_work_each_time(db: Database) -> None:
     new = unit_of_work_factory(db)
     with new() as first, new(read_only=True) as second:

@@ -59,6 +59,6 @@ def test_a_signed_webhook_posted_to_make_run_lands_in_the_mirror(runner: LocalRu
     assert forged.json() == {"error": {"code": "unauthorized", "message": "the delivery could not be authenticated"}}
     with psycopg.connect(runner_database) as conn:
         mirrored = conn.execute(
-            "SELECT conversation_id, messages_count FROM conversas_chatwoot WHERE account_id = 3"
+            "SELECT conversation_id, messages_count FROM conversas_chatwoot WHERE integration_id = %s", (row[0],)
         ).fetchall()
     assert mirrored == [(1043, 1)]

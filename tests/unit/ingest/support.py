@@ -18,6 +18,9 @@ SECRET = "whsec-test-6Zq1mXr8PbT3"
 OTHER_SECRET = "whsec-other-Kd82LmQa0"
 NOW = 1781691200  # 2026-06-17T10:13:20Z, a little after the default payload's updated_at
 ACCOUNT_ID = 3  # the account of the payload builders' defaults
+# The integration of that account the tests create: the first of each test (tables restart their identities), and
+# the key of every mirror row its deliveries write.
+INTEGRATION_ID = 1
 
 JsonDict = dict[str, Any]
 
