@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from .harness import BenchContext, Result, start_postgres, table, write_results
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING)
+    # The benchmarks' simulated Chatwoot listens on 127.0.0.1 over http, as in make run.
+    os.environ.setdefault("CHATWOOT_ALLOW_HTTP", "true")
+    os.environ.setdefault("CHATWOOT_ALLOWED_NETWORKS", "127.0.0.0/8,::1")
     names = argv or sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
     postgres = start_postgres()
     results: list[Result] = []

@@ -74,7 +74,7 @@ def test_create_hides_secrets_and_gives_the_webhook_url(service: IntegrationServ
 
 def test_one_integration_per_account_of_one_chatwoot_per_tenant(service: IntegrationService) -> None:
     service.create(TENANT, new(), actor="a")
-    with pytest.raises(Conflict, match="account 7 of https://chat.souza.example is already connected"):
+    with pytest.raises(Conflict, match=r"account 7 of https://chat\.souza\.example is already connected"):
         service.create(TENANT, new(name="outra", base_url="https://chat.souza.example"), actor="a")
     # Account 7 of another Chatwoot, and the same account for another tenant, are other integrations.
     other_server = service.create(TENANT, new(base_url="https://chat.outro.example"), actor="a")
@@ -168,7 +168,7 @@ def test_another_tenants_integration_is_not_found_for_every_method(service: Inte
     service.update(TENANT, view.id, IntegrationChanges(active=False), actor="a")
     before = db.connection().execute("SELECT * FROM integracoes_chatwoot").fetchall()
     calls = {
-        "get": lambda tenant, iid: service.get(tenant, iid),
+        "get": service.get,
         "update": lambda tenant, iid: service.update(tenant, iid, IntegrationChanges(name="x"), actor="b"),
         "delete": lambda tenant, iid: service.delete(tenant, iid, actor="b"),
     }
