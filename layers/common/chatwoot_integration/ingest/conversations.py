@@ -47,17 +47,19 @@ def write(uow: UnitOfWork, items: Sequence[PendingDelivery]) -> list[NewChange]:
         actor=ACTOR,
         mark_synced=False,
     )
-    newest: dict[int, PendingDelivery] = {}
+    # Conversation ids are per Chatwoot account: a batch may carry conversation 7 of two integrations.
+    newest: dict[tuple[int, int], PendingDelivery] = {}
     for item in carriers:
         state = item.verdict.state
         assert state is not None
-        best = newest.get(state.conversation_id)
+        key = (state.integration_id, state.conversation_id)
+        best = newest.get(key)
         if (
             best is None
             or best.verdict.state is None
             or state.chatwoot_updated_at > best.verdict.state.chatwoot_updated_at
         ):
-            newest[state.conversation_id] = item
+            newest[key] = item
     for outcome in outcomes:
-        newest[outcome.conversation_id].changes += 1
+        newest[outcome.integration_id, outcome.conversation_id].changes += 1
     return events

@@ -91,6 +91,7 @@ class PendingDelivery:
         self.events.append(
             NewChange(
                 integration_id=self.integration.id,
+                tenant=self.integration.tenant,
                 type=change,
                 actor=ACTOR,
                 conversation_id=conversation_id,

@@ -43,15 +43,16 @@ def verdict(event: MessageEvent, integration: Integration) -> Verdict:
 
 def write(uow: UnitOfWork, items: Sequence[PendingDelivery]) -> None:
     """Insert the new messages in one statement, then apply the edits; credit each change to its delivery."""
-    creations: dict[int, PendingDelivery] = {}
+    # Message ids are per Chatwoot installation: a batch may carry message 9 of two integrations.
+    creations: dict[tuple[int, int], PendingDelivery] = {}
     for item in items:
         message = item.verdict.message
         if message is not None and not item.verdict.message_is_edit:
-            creations.setdefault(message.message_id, item)
+            creations.setdefault((message.integration_id, message.message_id), item)
     if creations:
         inserted = uow.messages.insert_new([_message(item) for item in creations.values()])
-        for message_id, item in creations.items():
-            if message_id in inserted:
+        for key, item in creations.items():
+            if key in inserted:
                 _credit("message.created", item)
     # Edits after the creations: an edit of a message created in the same batch lands on it, as it would have
     # one delivery after the other (and deletions are sticky either way).

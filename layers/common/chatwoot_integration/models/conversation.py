@@ -94,6 +94,7 @@ class ConversationFilter(Model):
 class UpsertOutcome(Model):
     """What a guarded upsert did to one conversation, with the previous values of the fields events mention."""
 
+    integration_id: int
     conversation_id: int
     inserted: bool
     changed: bool

@@ -147,6 +147,7 @@ class ConversationRepository:
             changed = bool(row["inserted"]) or previous is None or _differs(previous, current)
             outcomes.append(
                 UpsertOutcome(
+                    integration_id=row["integration_id"],
                     conversation_id=row["conversation_id"],
                     inserted=bool(row["inserted"]),
                     changed=changed,

@@ -42,7 +42,7 @@ INSERT INTO mensagens_chatwoot ({", ".join(_COLUMNS)})
 SELECT {", ".join(_COLUMNS)} FROM jsonb_to_recordset(%s::jsonb) AS t({_RECORDSET_TYPES})
 ORDER BY integration_id, message_id
 ON CONFLICT (integration_id, message_id) DO NOTHING
-RETURNING message_id
+RETURNING integration_id, message_id
 """
 
 
@@ -50,15 +50,16 @@ class MessageRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def insert_new(self, messages: Sequence[MessageRecord]) -> set[int]:
-        """Insert the messages whose ids are not stored yet (one statement); returns the ids inserted."""
+    def insert_new(self, messages: Sequence[MessageRecord]) -> set[tuple[int, int]]:
+        """Insert the messages whose ids are not stored yet (one statement); returns the (integration_id,
+        message_id) of those inserted."""
         if not messages:
             return set()
         rows = self._conn.execute(
             _INSERT_NEW,
             (to_json([m.model_dump(mode="json") for m in messages]),),
         ).fetchall()
-        return {r["message_id"] for r in rows}
+        return {(r["integration_id"], r["message_id"]) for r in rows}
 
     def upsert_edit(self, message: MessageRecord) -> MessageWrite:
         """Apply an edit (``message_updated``): insert the message if it is not stored yet, else update it.

@@ -30,8 +30,7 @@ def upsert_conversations(
     """The guarded upsert of :func:`mirror_conversations`, returning the change events for the caller to append
     with the rest of its unit of work's (an ingest batch appends all of its events in one statement)."""
     outcomes = uow.conversations.upsert_many(states, mark_synced=mark_synced)
-    by_key = {s.conversation_id: s.integration_id for s in states}
-    events = [event for o in outcomes for event in conversation_events(by_key[o.conversation_id], o, actor)]
+    events = [event for o in outcomes for event in conversation_events(o.integration_id, o, actor)]
     return outcomes, events
 
 
