@@ -38,6 +38,7 @@ METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     }
 )
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, not covered by is_private
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -70,7 +71,7 @@ class EgressPolicy:
     def judge(self, address: IPAddress, host: str) -> str | None:
         """Why ``address`` (of ``host``) may not be reached, or None when it may."""
         if isinstance(address, ipaddress.IPv6Address):
-            inner = address.ipv4_mapped or _ipv4_compatible(address)
+            inner = address.ipv4_mapped or address.sixtofour or _nat64(address) or _ipv4_compatible(address)
             if inner is not None:
                 return self.judge(inner, host)
         if address in METADATA_ADDRESSES:
@@ -183,6 +184,13 @@ def _special_kind(address: IPAddress) -> str | None:
         ("reserved", address.is_reserved or not address.is_global),
     )
     return next((kind for kind, matches in checks if matches), None)
+
+
+def _nat64(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a NAT64 gateway would connect to for ``64:ff9b::a.b.c.d``."""
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def _ipv4_compatible(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
