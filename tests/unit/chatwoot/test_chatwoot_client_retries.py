@@ -49,7 +49,6 @@ class TestErrorClasses:
             (403, ChatwootAuthError),
             (404, ChatwootNotFound),
             (422, ChatwootClientError),
-            (500, ChatwootServerError),
         ],
     )
     def test_each_status_maps_to_its_error_without_retrying(
@@ -100,13 +99,33 @@ class TestErrorClasses:
             client.list_agents()
         assert caught.value.message.endswith("/agents: HTTP 400")
 
-    def test_a_500_is_not_retried(self, client: ChatwootClient, chatwoot: ScriptedChatwoot) -> None:
+    def test_a_500_on_a_read_is_retried_then_succeeds(
+        self, client: ChatwootClient, chatwoot: ScriptedChatwoot, fake_time: FakeTime
+    ) -> None:
+        chatwoot.on("GET", AGENTS, httpx.Response(500, json={"error": "Internal Server Error"}), AGENT_LIST)
+
+        assert [a.id for a in client.list_agents()] == [agent_json()["id"]]
+        assert len(chatwoot.requests) == 2
+        assert len(fake_time.sleeps) == 1
+
+    def test_a_500_on_a_read_that_persists_is_a_server_error_after_every_attempt(
+        self, client: ChatwootClient, chatwoot: ScriptedChatwoot
+    ) -> None:
         chatwoot.on("GET", AGENTS, httpx.Response(500, json={"error": "Internal Server Error"}))
 
-        with pytest.raises(ChatwootServerError):
+        with pytest.raises(ChatwootServerError) as caught:
             client.list_agents()
+        assert caught.value.status_code == 500
+        assert len(chatwoot.requests) == RetryPolicy().max_attempts
 
-        assert len(chatwoot.requests) == 1
+    def test_a_500_on_a_conversation_write_is_not_resent(
+        self, client: ChatwootClient, chatwoot: ScriptedChatwoot
+    ) -> None:
+        chatwoot.on("POST", CONVERSATION + "/labels", httpx.Response(500, json={"error": "Internal Server Error"}))
+
+        with pytest.raises(ChatwootServerError):
+            client.set_labels(1043, ["x"])
+        assert len(chatwoot.sent("POST", CONVERSATION + "/labels")) == 1
 
 
 class TestRetries:

@@ -1,6 +1,6 @@
 """Sending one request to Chatwoot: attempts, backoff, time budget, error classification, logging.
 
-Reads and idempotent writes retry freely. A non-idempotent write is only retried here when Chatwoot
+Reads and idempotent writes retry freely (on 500 too). A non-idempotent write is only retried here when Chatwoot
 certainly did not process it (429, 503, connect failures); when it may have (read timeout, dropped
 connection, 502/504) ``AmbiguousWrite`` is raised so the caller can look before re-sending.
 """
@@ -233,7 +233,9 @@ class Transport:
 
     def _status_failure(self, request: ApiRequest, response: httpx.Response) -> Failure:
         status = response.status_code
-        retryable = status in self.policy.retry_statuses
+        # A 500 is often a passing fault of one Chatwoot worker: reads (and absolute writes) try again; a write
+        # that may have half-happened is not re-sent blindly.
+        retryable = status in self.policy.retry_statuses or (status == 500 and request.idempotent)
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self._timing.wall_clock())
         detail = error_detail(response)
         error = _status_error(
