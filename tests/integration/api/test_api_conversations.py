@@ -368,3 +368,21 @@ def test_paging_has_no_gaps_or_repeats_while_conversations_are_inserted_and_upda
     assert len(seen) == len(set(seen)), "a conversation was listed twice"
     untouched = {100 + n for n in range(120)} - moved
     assert untouched <= set(seen), "a conversation that did not change was skipped"
+
+
+def test_an_assignment_chatwoot_answers_with_nobody_is_a_409_and_the_mirror_holds_chatwoots_state(
+    client: ApiClient, world: World, db: Database
+) -> None:
+    base = f"/integrations/{world.integration_id}/conversations/{world.conversations[0]}"
+    ana, bruno = world.agents["ana"], world.agents["bruno"]
+    assert client.patch(base, json_body={"assignee_id": ana}).status == 200  # the client now knows the agents
+    with world.sim.locked() as store:
+        store.agents[bruno].account_id = 999  # Bruno leaves the account in Chatwoot after that
+
+    response = client.patch(base, json_body={"assignee_id": bruno, "priority": "high"})
+
+    assert response.status == 409, response.body
+    assert response.json()["error"]["details"] == [{"field": "assignee_id", "requested": bruno, "chatwoot": None}]
+    assert world.sim.get_conversation(world.account_id, world.conversations[0]).assignee_id is None
+    row = stored(db, world, world.conversations[0])
+    assert (row["assignee_id"], row["priority"]) == (None, "high")  # what Chatwoot holds, not what was asked

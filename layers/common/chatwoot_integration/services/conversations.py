@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from ..chatwoot.client import ChatwootClient
 from ..chatwoot.errors import ChatwootError, ChatwootNotFound, UnknownAgentError
 from ..clock import utcnow
-from ..errors import DomainError, MirrorPending, NotFound, UnprocessableEntity, UpstreamError
+from ..errors import Conflict, DomainError, MirrorPending, NotFound, UnprocessableEntity, UpstreamError
 from ..mapping import conversation_state
 from ..models.actor import Actor
 from ..models.agent import AgentSummary
@@ -93,7 +94,7 @@ class ConversationService:
                         uow.agents.update(integration_id, patch.assignee_id, {"last_assigned_at": self._clock()})
                 if "parte_id" in fields:
                     _link_party(uow, integration_id, conversation_id, patch.parte_id, actor.sub)
-                return _detail(uow, _require(uow, integration_id, conversation_id))
+                detail = _detail(uow, _require(uow, integration_id, conversation_id))
         except DomainError:
             raise
         except Exception as error:
@@ -112,6 +113,15 @@ class ConversationService:
                 "the next sync brings the mirror up to date",
                 details={"chatwoot": "accepted", "fields": sorted(fields & CHATWOOT_FIELDS)},
             ) from error
+        not_applied = _not_applied(patch, fields, detail)
+        if not_applied:
+            # The mirror now holds what Chatwoot holds (committed above); the caller learns what differs.
+            names = ", ".join(d["field"] for d in not_applied)
+            raise Conflict(
+                f"Chatwoot answered with other values than asked for {names}; the mirror holds Chatwoot's",
+                details=not_applied,
+            )
+        return detail
 
     def delete(self, integration_id: int, conversation_id: int, *, actor: Actor) -> None:
         with self._unit_of_work() as uow:
@@ -153,6 +163,19 @@ def _write_through(client: ChatwootClient, conversation_id: int, patch: Conversa
             client.assign_agent(conversation_id, patch.assignee_id)
     if "labels" in fields and patch.labels is not None:
         client.set_labels(conversation_id, patch.labels)
+
+
+def _not_applied(patch: ConversationPatch, fields: set[str], detail: ConversationDetail) -> list[dict[str, Any]]:
+    """The Chatwoot fields whose value after the write is not the one asked for (an assignment Chatwoot answered
+    with nobody because the agent left the inbox meanwhile, a status it kept)."""
+    differences = []
+    for name in sorted(fields & CHATWOOT_FIELDS):
+        asked, held = getattr(patch, name), getattr(detail, name)
+        if name == "labels":
+            asked, held = sorted(asked or []), sorted(held or [])
+        if asked != held:
+            differences.append({"field": name, "requested": asked, "chatwoot": held})
+    return differences
 
 
 def _require(uow: UnitOfWork, integration_id: int, conversation_id: int) -> Conversation:
