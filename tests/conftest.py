@@ -16,7 +16,7 @@ import pytest
 from chatwoot_integration.bootstrap import bootstrap
 from chatwoot_integration.config import Settings
 from chatwoot_integration.db import Database
-from chatwoot_integration.observability import SERVICE
+from chatwoot_integration.observability import SERVICE, metrics
 from localdev.migrate import migrate
 from localdev.postgres import PostgresHandle, connect_or_start, drop_database, recreate_database
 from tests.egress_support import ENVIRONMENT as EGRESS_ENVIRONMENT
@@ -51,6 +51,7 @@ def isolated_handlers() -> Iterator[None]:
     cache what they build from them per process: neither outlives its test."""
     saved = dict(os.environ)
     forget_handler_state()
+    metrics.clear_metrics()  # a test counts only what it did: code run outside a handler leaves counts unflushed
     yield
     os.environ.clear()
     os.environ.update(saved)

@@ -99,7 +99,7 @@ def test_a_conversation_change_dispatched_twice_is_applied_once(
     assert [e["type"] for e in snapshot(conn)["events"]] == ["conversation.created", "contact.created"]
 
 
-def test_the_status_event_and_the_update_of_one_change_are_both_applied_harmlessly(
+def test_the_status_event_and_the_update_of_one_change_apply_once_and_the_second_is_stale(
     conn: psycopg.Connection, integration_id: int, processor: DeliveryProcessor
 ) -> None:
     # Chatwoot sends conversation_status_changed and conversation_updated for one status change: two changes
@@ -117,7 +117,8 @@ def test_the_status_event_and_the_update_of_one_change_are_both_applied_harmless
         for name in ("conversation_status_changed", "conversation_updated")
     ]
 
-    assert [r.status for r in results] == ["applied", "applied"]
+    # The second carries the state the first wrote: the guard keeps it, and the ledger says so.
+    assert [(r.status, r.reason) for r in results] == [("applied", None), ("stale", "not_newer")]
     assert [r.changes for r in results] == [1, 0]
     conversation = ConversationRepository(conn).get(INTEGRATION_ID, 1043)
     assert conversation is not None and conversation.status == "resolved"
@@ -277,3 +278,23 @@ def test_values_the_mirror_cannot_hold_reject_the_delivery(
     (delivery,) = DeliveryRepository(conn).list_for_integration(integration_id)
     assert delivery.error is not None and "unread_count" in delivery.error and "-1" not in delivery.error
     assert snapshot(conn)["conversations"] == []
+
+
+def test_an_older_state_delivered_late_is_recorded_stale_and_changes_nothing(
+    conn: psycopg.Connection, integration_id: int, processor: DeliveryProcessor
+) -> None:
+    processor.process(record(conversation_payload(event="conversation_created"), integration_id=integration_id))
+    newer = conversation_payload(event="conversation_updated", status="resolved", updated_at=DEFAULT_UPDATED_AT + 9)
+    older = conversation_payload(event="conversation_updated", status="pending", updated_at=DEFAULT_UPDATED_AT + 5)
+    processor.process(record(newer, integration_id=integration_id, delivery_id="newer"))
+    events_before = conn.execute("SELECT count(*) AS n FROM eventos_chatwoot").fetchone()
+
+    late = processor.process(record(older, integration_id=integration_id, delivery_id="older"))
+
+    assert (late.status, late.reason, late.changes) == ("stale", "not_newer", 0)
+    row = DeliveryRepository(conn).get(integration_id, "older")
+    assert row is not None and (row.status, row.reason, row.body) == ("stale", "not_newer", None)
+    assert DeliveryRepository(conn).get(integration_id, "newer").status == "applied"  # type: ignore[union-attr]
+    conversation = ConversationRepository(conn).get(INTEGRATION_ID, 1043)
+    assert conversation is not None and conversation.status == "resolved"
+    assert conn.execute("SELECT count(*) AS n FROM eventos_chatwoot").fetchone() == events_before

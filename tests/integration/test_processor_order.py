@@ -211,7 +211,7 @@ def run(conn: psycopg.Connection, db: Database) -> Run:
             assert processor.one_by_one == (1 if len(batch) == 1 else 0), "the batch fell back to one by one"
             for outcome in outcomes:
                 assert not isinstance(outcome, Exception), outcome
-                assert outcome.status in {"applied", "duplicate"}
+                assert outcome.status in {"applied", "stale", "duplicate"}
         return mirror_state(conn)
 
     return apply

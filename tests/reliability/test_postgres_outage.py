@@ -51,6 +51,6 @@ def test_deliveries_accepted_while_postgres_is_down_wait_in_the_queue_and_are_ap
     assert queued_during_outage > 0
     assert h.queue.dead_letters == [] and len(h.queue) == 0
     assert not_in_ledger == []
-    assert set(ledger) <= {"applied", "duplicate", "ignored"}, ledger
+    assert set(ledger) <= {"applied", "stale", "duplicate", "ignored"}, ledger
     assert lost == [], describe(lost, seed=convergence_seed)
     assert not differences, describe(differences, seed=convergence_seed)

@@ -30,6 +30,7 @@ PRIVATE_API_ROUTES = {
     ("PATCH", "/integrations/{integration_id}/agents/{agent_id}"),
     ("GET", "/integrations/{integration_id}/changes"),
     ("GET", "/changes"),
+    ("GET", "/integrations/{integration_id}/deliveries"),
     ("GET", "/integrations"),
     ("POST", "/integrations"),
     ("GET", "/integrations/{integration_id}"),

@@ -55,6 +55,7 @@ EXPECTED: dict[str, tuple[dict[str, Any] | None, int, int]] = {
     "DELETE /integrations/{integration_id}": (None, 409, ADMIN_ONLY),  # an active integration is not deleted
     "POST /integrations/{integration_id}/sync": (None, 200, ADMIN_ONLY),
     "GET /integrations/{integration_id}/changes": (None, 200, 200),
+    "GET /integrations/{integration_id}/deliveries": (None, 200, ADMIN_ONLY),
     "GET /integrations/{integration_id}/conversations": (None, 200, 200),
     "GET /integrations/{integration_id}/conversations/{conversation_id}": (None, 200, 200),
     "PATCH /integrations/{integration_id}/conversations/{conversation_id}": ({"priority": "low"}, 200, 200),
@@ -97,7 +98,7 @@ def test_the_matrix_covers_every_documented_route_and_the_template_serves_them()
     assert {r.key for r in ROUTES} == set(EXPECTED), "every route needs its expectations in EXPECTED"
     served = {r.route_key for r in read_template(REPO_ROOT / "template.yaml").routes if r.function_id == "ApiFunction"}
     assert {r.key for r in ROUTES} <= served
-    assert len(ROUTES) == 17
+    assert len(ROUTES) == 18
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.key)

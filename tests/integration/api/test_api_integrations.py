@@ -12,7 +12,7 @@ import pytest
 
 from chatwoot_integration.bootstrap import bootstrap
 from chatwoot_integration.db import Database
-from tests.api_support import ApiClient, World
+from tests.api_support import ApiClient, World, make_token
 from tests.egress_support import resolve_test_names
 
 API_TOKEN = "cw-api-token-5f1d9c2e7a"
@@ -184,3 +184,33 @@ def test_a_repoint_without_a_new_token_is_400_and_the_stored_token_never_travels
     assert received, "the sync went to the new address"
     assert all(r.get("api_access_token") == "tok-for-the-new-host" for r in received)
     assert not any(old_token in value for r in received for value in r.values())
+
+
+def test_the_webhook_ledger_lists_outcomes_newest_first_by_page_without_bodies(client: ApiClient, db: Database) -> None:
+    integration_id = client.post("/integrations", json_body=new_integration()).json()["id"]
+    rows = [("d-1", "applied", None), ("d-2", "stale", "not_newer"), ("d-3", "rejected", "invalid_fields")]
+    with db.transaction() as conn:
+        for delivery_id, status, reason in rows:
+            conn.execute(
+                "INSERT INTO entregas_webhook_chatwoot (integration_id, delivery_id, event, status, reason, body,"
+                " received_at) VALUES (%s, %s, 'conversation_updated', %s, %s, %s, now())",
+                (integration_id, delivery_id, status, reason, b"SECRET-BODY" if status == "rejected" else None),
+            )
+    base = f"/integrations/{integration_id}/deliveries"
+
+    first = client.get(base, query={"limit": 2})
+    assert first.status == 200, first.body
+    page = first.json()
+    assert [(d["delivery_id"], d["outcome"], d["reason"]) for d in page["items"]] == [
+        ("d-3", "rejected", "invalid_fields"),
+        ("d-2", "stale", "not_newer"),
+    ]
+    rest = client.get(base, query={"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert [d["delivery_id"] for d in rest["items"]] == ["d-1"] and rest["next_cursor"] is None
+    stale = client.get(base, query={"outcome": "stale"}).json()["items"]
+    assert [d["delivery_id"] for d in stale] == ["d-2"]
+    assert b"SECRET-BODY" not in first.body and "body" not in page["items"][0]
+    assert client.get(base, query={"outcome": "lost"}).status == 400
+    assert client.get(base, query={"cursor": "not-a-cursor"}).status == 400
+    agent = make_token(sub="lawyer-1", role="agent")
+    assert client.get(base, token=agent).status == 403

@@ -67,8 +67,8 @@ def authorize_request(
     integration_id, rest = _integration_in(path)
     if integration_id is not None:
         require_integration(caller, integration_id, tenant_of)
-        if rest in ("", "/sync"):
-            require_admin(caller)  # reading or changing the integration itself
+        if rest in ("", "/sync", "/deliveries"):
+            require_admin(caller)  # the integration itself, its sync and its webhook ledger
     elif path.rstrip("/") == "/integrations":
         require_admin(caller)
     return caller

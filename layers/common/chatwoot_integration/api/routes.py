@@ -23,7 +23,9 @@ from ..models.common import MAX_ID, Availability, ConversationStatus, Priority, 
 from ..models.conversation import ConversationDetail, ConversationFilter, ConversationPatch
 from ..models.integration import IntegrationChanges, IntegrationView, NewIntegration
 from ..observability import logger
+from ..repositories.deliveries import DeliveryStatus
 from ..services.changes import read_feed, read_tenant_feed
+from ..services.deliveries import list_deliveries as read_deliveries
 from ..services.integrations import IntegrationService
 from ..sync.models import IntegrationSyncReport
 from .schemas import (
@@ -33,6 +35,7 @@ from .schemas import (
     ChangeFeed,
     ChangeItem,
     ConversationList,
+    DeliveryList,
 )
 
 router = APIGatewayHttpRouter()
@@ -253,6 +256,30 @@ def _feed(items: list[Change], next_cursor: str | None) -> ChangeFeed:
         ],
         next_cursor=next_cursor,
     )
+
+
+# Webhook deliveries (admins of the tenant) -------------------------------------------------------------------
+
+
+@router.get(
+    "/integrations/<integration_id>/deliveries",
+    summary="What became of each webhook delivery, newest first (never its body)",
+    description=(
+        "outcome: applied, stale (the mirror already held a state at least as new), duplicate, ignored "
+        "(an event the mirror does not keep, or an integration switched off), rejected (with the reason), failed."
+    ),
+    tags=["integrations"],
+)
+def list_deliveries(
+    integration_id: IntegrationId,
+    outcome: Annotated[DeliveryStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> DeliveryList:
+    items, next_cursor = read_deliveries(
+        components().unit_of_work, integration_id, outcome=outcome, cursor=cursor, limit=limit
+    )
+    return DeliveryList(items=items, next_cursor=next_cursor)
 
 
 # Integrations (admins of the tenant) -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..models.agent import Agent, AgentSummary
 from ..models.common import MAX_ID
 from ..models.conversation import Conversation
+from ..services.deliveries import DeliveryView
 
 
 class Schema(BaseModel):
@@ -56,6 +57,11 @@ class ChangeItem(Schema):
     actor: str
     at: datetime
     data: dict[str, Any]
+
+
+class DeliveryList(Schema):
+    items: list[DeliveryView]
+    next_cursor: str | None
 
 
 class ChangeFeed(Schema):

@@ -62,4 +62,9 @@ def write(uow: UnitOfWork, items: Sequence[PendingDelivery]) -> list[NewChange]:
             newest[key] = item
     for outcome in outcomes:
         newest[outcome.integration_id, outcome.conversation_id].changes += 1
+    written = {(o.integration_id, o.conversation_id) for o in outcomes}
+    for item in carriers:
+        state = item.verdict.state
+        assert state is not None
+        item.state_written = (state.integration_id, state.conversation_id) in written
     return events

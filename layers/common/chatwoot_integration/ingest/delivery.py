@@ -72,6 +72,8 @@ class PendingDelivery:
     status: str = ""
     reason: str | None = None
     changes: int = 0
+    # Whether the conversation state it carries (or a newer one of the same batch) was written.
+    state_written: bool = False
     retry_of: int | None = None  # the ledger row of an earlier failed attempt
     attempts: int = 1
     events: list[NewChange] = field(default_factory=list)

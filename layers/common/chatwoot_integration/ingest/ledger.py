@@ -82,8 +82,33 @@ def claim(uow: UnitOfWork, claims: Sequence[PendingDelivery]) -> list[PendingDel
     return late_duplicates
 
 
-def finish(uow: UnitOfWork, items: Sequence[PendingDelivery], late_duplicates: Sequence[PendingDelivery]) -> None:
-    """Write the final outcome of retried deliveries over their failed row, and the late duplicates' rows."""
+STALE_REASON = "not_newer"
+
+
+def settle_stale(items: Sequence[PendingDelivery]) -> list[PendingDelivery]:
+    """The deliveries that were to apply, carried a conversation state the ordering guard did not take (the
+    mirror held one at least as new), and changed nothing else. They are ``stale``, not ``applied``. A state
+    superseded by a newer one of the same batch counts as written: one after the other, it would have been."""
+    stale = [
+        item
+        for item in items
+        if item.to_apply and item.verdict.state is not None and not item.state_written and item.changes == 0
+    ]
+    for item in stale:
+        item.status, item.reason = "stale", STALE_REASON
+    return stale
+
+
+def finish(
+    uow: UnitOfWork,
+    items: Sequence[PendingDelivery],
+    late_duplicates: Sequence[PendingDelivery],
+    stale: Sequence[PendingDelivery] = (),
+) -> None:
+    """Write the final outcome of retried deliveries over their failed row, the late duplicates' rows, and turn
+    the rows of stale deliveries claimed as applied into ``stale``."""
+    claimed_stale = [item.key for item in stale if item.retry_of is None]
+    uow.deliveries.mark_stale(claimed_stale, STALE_REASON)
     for item in items:
         if item.retry_of is not None:
             uow.deliveries.finish(item.retry_of, item.ledger_row())

@@ -196,7 +196,8 @@ class DeliveryProcessor:
         items = [_pending(record, attempt, integrations.get(record.integration_id)) for record, attempt in records]
         late_duplicates = ledger.claim(uow, ledger.settle_in_batch(items))
         dispatch.write(uow, [item for item in items if item.to_apply])
-        ledger.finish(uow, items, late_duplicates)
+        stale = ledger.settle_stale(items)
+        ledger.finish(uow, items, late_duplicates, stale)
         return [item.result() for item in items]
 
     # After the batch ----------------------------------------------------------------------------------------

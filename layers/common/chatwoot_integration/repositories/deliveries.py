@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..db import Connection
 from ._sql import to_json
 
-DeliveryStatus = Literal["applied", "duplicate", "ignored", "rejected", "failed"]
-DELIVERY_STATUSES: tuple[DeliveryStatus, ...] = ("applied", "duplicate", "ignored", "rejected", "failed")
+DeliveryStatus = Literal["applied", "stale", "duplicate", "ignored", "rejected", "failed"]
+DELIVERY_STATUSES: tuple[DeliveryStatus, ...] = ("applied", "stale", "duplicate", "ignored", "rejected", "failed")
 
 # Only rejected deliveries (audit) and failed ones (replay) keep their body; the table's CHECK says the same.
 _BODY_KEPT_FOR: frozenset[str] = frozenset({"rejected", "failed"})
@@ -39,6 +39,7 @@ _COLUMNS = (
     "received_at",
 )
 _VALUES = ", ".join(f"%({c})s" for c in _COLUMNS)
+_LISTED = ", ".join(["id", "processed_at", *(c for c in _COLUMNS if c != "body")])
 _CLAIM = f"""
 INSERT INTO entregas_webhook_chatwoot ({", ".join(_COLUMNS)})
 SELECT integration_id, delivery_id, content_key, event, status, reason, error, account_id, conversation_id,
@@ -116,6 +117,31 @@ class DeliveryRepository:
             return set()
         rows = self._conn.execute(_CLAIM, (to_json([d.json_row() for d in deliveries]),)).fetchall()
         return {(r["integration_id"], r["delivery_id"]) for r in rows}
+
+    def mark_stale(self, keys: Sequence[tuple[int, str]], reason: str) -> None:
+        """Turn claimed rows (``(integration_id, delivery_id)``) into ``stale``: applied, and nothing changed."""
+        if keys:
+            self._conn.execute(
+                "UPDATE entregas_webhook_chatwoot SET status = 'stale', reason = %s"
+                " WHERE (integration_id, delivery_id) IN (SELECT * FROM unnest(%s::bigint[], %s::text[]))",
+                (reason, [k[0] for k in keys], [k[1] for k in keys]),
+            )
+
+    def list_page(
+        self, integration_id: int, *, outcome: DeliveryStatus | None, before_id: int | None, limit: int
+    ) -> list[Delivery]:
+        """A page of the integration's deliveries, newest first, below ``before_id``; never their bodies."""
+        where = ["integration_id = %(integration_id)s"]
+        if outcome is not None:
+            where.append("status = %(outcome)s")
+        if before_id is not None:
+            where.append("id < %(before_id)s")
+        rows = self._conn.execute(
+            f"SELECT {_LISTED}, NULL::bytea AS body FROM entregas_webhook_chatwoot WHERE {' AND '.join(where)}"
+            " ORDER BY id DESC LIMIT %(limit)s",
+            {"integration_id": integration_id, "outcome": outcome, "before_id": before_id, "limit": limit},
+        ).fetchall()
+        return [_delivery(r) for r in rows]
 
     def lock_existing(self, integration_id: int, delivery_ids: Sequence[str]) -> dict[str, Delivery]:
         """The stored rows of these delivery ids, locked for the rest of the transaction."""
