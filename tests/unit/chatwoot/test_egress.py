@@ -85,6 +85,8 @@ def test_http_is_refused_unless_the_operator_allows_it() -> None:
         "https://0251.0376.0251.0376",
         "https://0xA9FEA9FE",
         "https://169.254.170.2",
+        "https://169.254.170.23",
+        "https://[fd00:ec2::23]",
         "https://[64:ff9b::a9fe:a9fe]",  # NAT64 of 169.254.169.254
         "https://[2002:a9fe:a9fe::1]",  # 6to4 of 169.254.169.254
     ],

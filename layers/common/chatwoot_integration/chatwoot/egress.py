@@ -29,12 +29,15 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 """``(host, port)`` → the addresses the host resolves to, as text."""
 
-# Instance metadata services (AWS IPv4 and IPv6, and the ECS task endpoint): never a Chatwoot.
+# Instance metadata and credential services (AWS IPv4 and IPv6, the ECS task endpoint, the EKS pod identity
+# agent): never a Chatwoot.
 METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     {
         ipaddress.ip_address("169.254.169.254"),
         ipaddress.ip_address("fd00:ec2::254"),
         ipaddress.ip_address("169.254.170.2"),
+        ipaddress.ip_address("169.254.170.23"),
+        ipaddress.ip_address("fd00:ec2::23"),
     }
 )
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, not covered by is_private
