@@ -56,3 +56,23 @@ def test_a_long_json_error_is_cut_at_200_characters(chatwoot: ScriptedChatwoot, 
     detail = error.message.split("HTTP 422: ", 1)[1]
     assert len(detail) == 200
     assert MARKER not in error.message
+
+
+def test_a_token_echoed_in_a_long_error_is_redacted_before_the_cut(
+    chatwoot: ScriptedChatwoot, make_client: ClientFactory
+) -> None:
+    from tests.unit.chatwoot.chatwoot_rest_fakes import API_TOKEN  # noqa: PLC0415
+
+    text = "x" * (200 - len(API_TOKEN) // 2) + API_TOKEN
+    error = failure(chatwoot, make_client(), httpx.Response(422, json={"error": text}))
+    assert API_TOKEN[: len(API_TOKEN) // 2] not in error.message
+
+
+def test_a_protocol_error_keeps_its_kind_not_the_servers_bytes(
+    chatwoot: ScriptedChatwoot, make_client: ClientFactory
+) -> None:
+    chatwoot.on("GET", account_path("/agents"), httpx.RemoteProtocolError(f"illegal status line: b'{MARKER}'"))
+    with pytest.raises(ChatwootError) as caught:
+        make_client().list_agents()
+    assert "RemoteProtocolError" in caught.value.message
+    assert MARKER not in caught.value.message

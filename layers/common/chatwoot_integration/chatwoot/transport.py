@@ -223,7 +223,9 @@ class Transport:
         )
 
     def _transport_failure(self, request: ApiRequest, exc: httpx.TransportError) -> Failure:
-        message = self.redact(f"{request.method} {request.path}: {type(exc).__name__}: {exc}")
+        # A protocol error's text quotes bytes the server sent (a status line of its choosing): only its kind.
+        said = "" if isinstance(exc, httpx.ProtocolError | httpx.ProxyError) else f": {exc}"
+        message = self.redact(f"{request.method} {request.path}: {type(exc).__name__}{said}")
         error = ChatwootUnavailable(message, method=request.method, path=request.path)
         if isinstance(exc, _NOT_SENT_ERRORS):
             return Failure(error, retryable=True)
@@ -237,7 +239,7 @@ class Transport:
         # that may have half-happened is not re-sent blindly.
         retryable = status in self.policy.retry_statuses or (status == 500 and request.idempotent)
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self._timing.wall_clock())
-        detail = error_detail(response)
+        detail = error_detail(response, self.redact)
         error = _status_error(
             self.redact(f"{request.method} {request.path}: HTTP {status}" + (f": {detail}" if detail else "")),
             status,
@@ -313,7 +315,7 @@ def _failure_name(failure: Failure | None) -> str:
     return type(failure.error).__name__ if failure is not None else "-"
 
 
-def error_detail(response: httpx.Response) -> str:
+def error_detail(response: httpx.Response, redact: Callable[[str], str] = str) -> str:
     """Chatwoot's own explanation of a failure, and nothing else the server sent.
 
     Whatever answers at a firm's base URL chooses the body, so only a string ``error`` or ``message`` of a JSON
@@ -336,5 +338,6 @@ def error_detail(response: httpx.Response) -> str:
                 listed.append(message)
     candidates = [body.get("error"), body.get("message"), "; ".join(listed)]
     text = next((c for c in candidates if isinstance(c, str) and c.strip()), "")
-    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    # Redacted before the cut, so that no part of a token echoed back survives at the end.
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in redact(text)).split())
     return cleaned if len(cleaned) <= _MAX_DETAIL_CHARS else cleaned[: _MAX_DETAIL_CHARS - 1] + "…"
